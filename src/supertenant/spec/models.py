@@ -1,0 +1,413 @@
+"""The tenant spec as frozen pydantic models: the desired state of one tenant.
+
+This module is pure (no I/O). It implements /work/shared/specs/tenant_spec.md: unknown keys,
+wrong types and impossible combinations are validation errors. Checks that span several items
+of a list (duplicates) raise one pydantic error of type ``PROBLEMS_ERROR`` whose context carries
+every offending item with its location, so the loader can point at each YAML line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal, Self, TypeVar, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+Loc = tuple[str | int, ...]
+"""A path into the spec, as pydantic reports it: ``("warehouse", "account_ids", 1)``."""
+
+Role = Literal["admin", "editor", "viewer"]
+ROLES: tuple[Role, ...] = get_args(Role)
+Engine = Literal["duckdb", "bigquery"]
+ENGINES: tuple[Engine, ...] = get_args(Engine)
+
+PROBLEMS_ERROR = "spec_problems"
+"""Type of the pydantic error that carries several located problems in ``ctx["problems"]``."""
+
+DEFAULT_PRIMARY_COLOR = "#1a73e8"
+DEFAULT_TEMPLATES = ("google_ads_overview@1", "getting_started@1")
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_ACCOUNT_ID = re.compile(r"\d{3}-\d{3}-\d{4}")
+_GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_BQ_DATASET = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
+_SECRET_NAME = re.compile(
+    r"projects/[a-z0-9][a-z0-9-]{0,62}/secrets/[A-Za-z0-9_-]{1,255}(/versions/(latest|[1-9][0-9]*))?"
+)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+_ENV_VAR = re.compile(r"[A-Z_][A-Z0-9_]*")
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+_TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_TEMPLATE_REF = re.compile(r"(?P<name>[^@\s]+)@(?P<version>\d+)")
+
+
+# --- located problems -------------------------------------------------------------------------
+
+
+def loc_text(loc: Loc) -> str:
+    """Render a location the way a YAML author reads it: ``warehouse.account_ids[1]``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _problems(problems: Sequence[tuple[Loc, str]]) -> PydanticCustomError:
+    """One pydantic error listing several problems, each with a location relative to the error's."""
+    summary = "; ".join(f"{loc_text(loc) or '(here)'}: {message}" for loc, message in problems)
+    return PydanticCustomError(PROBLEMS_ERROR, "{summary}", {"summary": summary, "problems": list(problems)})
+
+
+T = TypeVar("T")
+
+
+def _no_duplicates(
+    value: Callable[[T], str], what: str, field: str, sub: Loc = (), *, ignore_case: bool = False
+) -> AfterValidator:
+    """Build a list validator that reports every repeated item, not only the first one."""
+
+    def check(items: list[T]) -> list[T]:
+        first_seen: dict[str, int] = {}
+        found: list[tuple[Loc, str]] = []
+        for index, item in enumerate(items):
+            text = value(item)
+            seen = first_seen.setdefault(text.casefold() if ignore_case else text, index)
+            if seen != index:
+                found.append(((index, *sub), f"duplicate {what} {text!r}, already given as {field}[{seen}]"))
+        if found:
+            raise _problems(found)
+        return items
+
+    return AfterValidator(check)
+
+
+# --- scalar types with human-readable messages ------------------------------------------------
+
+
+def _matching(pattern: re.Pattern[str], expectation: str, *, echo: bool = True) -> AfterValidator:
+    """Check a string against a pattern; the message says what is expected and what was given."""
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            got = f", got {value!r}" if echo else ""
+            raise ValueError(f"{expectation}{got}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_blank(max_length: int) -> AfterValidator:
+    """Reject empty or whitespace-only text and text longer than the target column allows."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters, got {len(value)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _hostname(value: str) -> str:
+    """A lower-case DNS name: dot-separated labels of a-z, 0-9 and '-', at most 253 characters."""
+    if value != value.lower():
+        raise ValueError(f"must be lower-case, e.g. {value.lower()!r}, got {value!r}")
+    labels = value.split(".")
+    if len(value) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"must be a DNS host name like analytics.example.com, got {value!r}")
+    return value
+
+
+def _logo_url(value: str) -> str:
+    """Only http(s) URLs and Superset static paths: the value ends up in an <img src>."""
+    scheme = value.strip().split(":", 1)[0].lower()
+    if scheme in {"javascript", "data", "vbscript"}:
+        raise ValueError(f"must not be a {scheme}: URL; use an http(s) URL or a path under /static/")
+    if _HTTP_URL.fullmatch(value):
+        return value
+    if value.startswith("/static/") and ".." not in value.split("/") and not re.search(r"\s", value):
+        return value
+    raise ValueError(f"must be an http(s) URL or a path under /static/, got {value!r}")
+
+
+def _hex_color(value: object) -> object:
+    """Give the YAML trap its own message: an unquoted ``#d94f70`` is a comment, hence empty."""
+    if value is None:
+        raise ValueError('is empty; quote the colour, e.g. "#d94f70" (an unquoted # starts a YAML comment)')
+    return value
+
+
+def _lower(value: str) -> str:
+    """Store colours in one spelling so plans do not flip between #ABCDEF and #abcdef."""
+    return value.lower()
+
+
+Slug = Annotated[
+    str,
+    _matching(
+        _SLUG, "must be 2-40 characters of a-z, 0-9 and '-', not starting or ending with '-'"
+    ),
+]
+Identifier = Annotated[
+    str, _matching(_IDENTIFIER, "must be a lower-case SQL identifier (a-z, 0-9, '_'; at most 63)")
+]
+AccountId = Annotated[str, _matching(_ACCOUNT_ID, "must look like 123-456-7890")]
+AccountIds = Annotated[
+    list[AccountId],
+    Field(min_length=1),
+    _no_duplicates(str, "account id", "account_ids"),
+]
+Email = Annotated[str, Field(max_length=254), _matching(_EMAIL, "must be an email address like ana@example.com")]
+EnvVarName = Annotated[
+    str,
+    _matching(_ENV_VAR, "must be an environment variable name like ACME_PASSWORD (A-Z, 0-9, '_')", echo=False),
+]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+HexColor = Annotated[
+    str,
+    BeforeValidator(_hex_color),
+    _matching(_HEX_COLOR, 'must be a colour written as "#rrggbb"'),
+    AfterValidator(_lower),
+]
+NonEmptyPath = Annotated[str, _not_blank(4096)]
+
+
+class _Model(BaseModel):
+    """Base of every spec model: unknown keys are errors and values never change after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- warehouse --------------------------------------------------------------------------------
+
+
+class DuckDBWarehouse(_Model):
+    """A DuckDB file holding the contract views of this tenant in one schema.
+
+    The YAML key is ``schema``; the attribute is ``schema_name`` because ``BaseModel.schema``
+    already exists. ``path`` is kept as written; the caller decides what it is relative to.
+    """
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    engine: Literal["duckdb"]
+    path: NonEmptyPath
+    schema_name: Identifier = Field(alias="schema")
+    account_ids: AccountIds
+
+
+def _positive(value: int) -> int:
+    """Reject zero and negatives: a 0-byte cap fails every query, and versions start at 1."""
+    if value <= 0:
+        raise ValueError(f"must be a positive whole number, got {value}")
+    return value
+
+
+
+class BigQueryWarehouse(_Model):
+    """A BigQuery dataset holding the contract views of this tenant.
+
+    Credentials: ``credentials_file`` (a service-account JSON key file) or ``credentials_secret``
+    (a Secret Manager resource name), never both. With neither, Application Default
+    Credentials are used, i.e. workload identity on GKE/Cloud Run or ``gcloud auth``.
+    """
+
+    engine: Literal["bigquery"]
+    project: Annotated[
+        str, _matching(_GCP_PROJECT, "must be a GCP project id (6-30 characters: a-z, 0-9, '-')")
+    ]
+    dataset: Annotated[
+        str, _matching(_BQ_DATASET, "must be a BigQuery dataset name (letters, digits, '_'; at most 1024)")
+    ]
+    credentials_file: NonEmptyPath | None = None
+    credentials_secret: (
+        Annotated[
+            str,
+            _matching(_SECRET_NAME, "must look like projects/<project>/secrets/<name>[/versions/<version>]"),
+        ]
+        | None
+    ) = None
+    maximum_bytes_billed: Annotated[StrictInt, AfterValidator(_positive)] | None = None
+    account_ids: AccountIds
+
+    @model_validator(mode="after")
+    def _one_credential_source(self) -> Self:
+        """Two credential sources would make it ambiguous which identity runs the queries."""
+        if self.credentials_file is not None and self.credentials_secret is not None:
+            raise _problems(
+                [(("credentials_secret",), "set credentials_file or credentials_secret, not both")]
+            )
+        return self
+
+    @property
+    def uses_default_credentials(self) -> bool:
+        """True when neither credential key is set: workload identity / ADC is assumed."""
+        return self.credentials_file is None and self.credentials_secret is None
+
+
+Warehouse = Annotated[DuckDBWarehouse | BigQueryWarehouse, Field(discriminator="engine")]
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def _names_from_email(email: str) -> tuple[str, str]:
+    """Derive display names from ``hanako.sato@x`` → (Hanako, Sato); a single word gets last name 'User'."""
+    parts = [p for p in re.split(r"[._+-]+", email.split("@", 1)[0]) if p]
+    if not parts:
+        return "User", "User"
+    first = parts[0].capitalize()[:64]
+    last = " ".join(p.capitalize() for p in parts[1:])[:64] or "User"
+    return first, last
+
+
+class UserSpec(_Model):
+    """One Superset user who belongs to this tenant only.
+
+    ``first_name``/``last_name`` default to names derived from the email's local part because
+    Superset requires both. Without ``password_env``, apply generates a password and prints it once.
+    """
+
+    email: Email
+    role: Role
+    first_name: Annotated[str, _not_blank(64)] = ""
+    last_name: Annotated[str, _not_blank(64)] = ""
+    password_env: EnvVarName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_names(cls, data: Any) -> Any:
+        """Fill in missing names before validation so the frozen model never holds empty names."""
+        if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+            return data
+        first, last = _names_from_email(data["email"])
+        filled = dict(data)
+        if filled.get("first_name") is None:
+            filled["first_name"] = first
+        if filled.get("last_name") is None:
+            filled["last_name"] = last
+        return filled
+
+
+# --- branding, features, templates ------------------------------------------------------------
+
+
+class Branding(_Model):
+    """How the tenant's Superset looks; ``app_name`` None means "use the tenant's name"."""
+
+    app_name: Annotated[str, _not_blank(100)] | None = None
+    logo_url: Annotated[str, AfterValidator(_logo_url)] | None = None
+    primary_color: HexColor = DEFAULT_PRIMARY_COLOR
+    hostnames: Annotated[
+        list[Hostname], _no_duplicates(str, "hostname", "hostnames")
+    ] = Field(default_factory=list)
+
+
+class Features(_Model):
+    """Per-tenant switches. Strict booleans: ``"yes"`` or ``1`` are errors, not silently true."""
+
+    sql_lab: StrictBool = False
+    explore: StrictBool = True
+    chat: StrictBool = True
+    csv_export: StrictBool = True
+    alerts_reports: StrictBool = False
+
+
+class TemplateRef(_Model):
+    """A dashboard template pinned to a version; written and serialised as ``name@version``."""
+
+    name: Annotated[str, _matching(_TEMPLATE_NAME, "must be a template name like google_ads_overview")]
+    version: Annotated[StrictInt, AfterValidator(_positive)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, data: Any) -> Any:
+        """Accept the ``name@version`` string form used in YAML."""
+        if isinstance(data, str):
+            match = _TEMPLATE_REF.fullmatch(data.strip())
+            if match is None:
+                raise ValueError(f"must be written as name@version, e.g. 'google_ads_overview@1', got {data!r}")
+            return {"name": match["name"], "version": int(match["version"])}
+        if isinstance(data, dict | BaseModel):
+            return data
+        raise ValueError(f"must be written as name@version, e.g. 'google_ads_overview@1', got {data!r}")
+
+    @model_serializer
+    def _as_string(self) -> str:
+        """Serialise back to the form the YAML author wrote."""
+        return str(self)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def _email_of(user: UserSpec) -> str:
+    """Key for the duplicate-email check."""
+    return user.email
+
+
+def _name_of(template: TemplateRef) -> str:
+    """Key for the duplicate-template check: two versions of one template are a conflict too."""
+    return template.name
+
+
+def _default_templates() -> list[TemplateRef]:
+    """The two dashboards every tenant gets unless the spec says otherwise."""
+    return [TemplateRef.model_validate(ref) for ref in DEFAULT_TEMPLATES]
+
+
+# --- the tenant -------------------------------------------------------------------------------
+
+
+class TenantSpec(_Model):
+    """One tenant, exactly as its YAML file declares it (see tenant_spec.md)."""
+
+    slug: Slug
+    name: Annotated[str, _not_blank(100)]
+    locale: Literal["ja", "en"] = "en"
+    plan: Annotated[str, _not_blank(100)] = "standard"
+    isolation: Literal["shared", "dedicated"] = "shared"
+    warehouse: Warehouse
+    users: Annotated[
+        list[UserSpec],
+        _no_duplicates(_email_of, "email", "users", ("email",), ignore_case=True),
+    ] = Field(default_factory=list)
+    branding: Branding = Field(default_factory=Branding)
+    features: Features = Field(default_factory=Features)
+    templates: Annotated[
+        list[TemplateRef],
+        _no_duplicates(_name_of, "template", "templates"),
+    ] = Field(default_factory=_default_templates)
+
+    @property
+    def database_name(self) -> str:
+        """Name of the tenant's Superset database connection."""
+        return self.slug
+
+    def role_name(self, role: Role) -> str:
+        """Name of the tenant's Superset role for ``role``, e.g. ``sakura-shoes_admin``."""
+        return f"{self.slug}_{role}"
+
+    @property
+    def role_names(self) -> dict[Role, str]:
+        """All three role names of this tenant, keyed by role."""
+        return {role: self.role_name(role) for role in ROLES}

@@ -1,0 +1,138 @@
+"""Superset's whole configuration, derived from supertenant's settings.
+
+``superset_config.py`` is one line that calls :func:`build_superset_config`, so
+every deployment (laptop, CI, Cloud Run) gets the same hardened defaults and
+only the environment differs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from supertenant.settings import Environment, Settings, get_settings
+
+ONE_DAY = int(timedelta(days=1).total_seconds())
+
+# Flags that are dangerous for tenants are pinned off here, whatever Superset's defaults become.
+FEATURE_FLAGS: dict[str, bool] = {
+    "DASHBOARD_RBAC": False,  # dashboard access implies data access: a cross-tenant read path
+    "EMBEDDED_SUPERSET": False,
+    "RLS_IN_SQLLAB": True,  # second layer behind per-tenant connections
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "TAGGING_SYSTEM": False,
+    "ALERT_REPORTS": False,
+    "ENABLE_FACTORY_RESET_COMMAND": False,
+}
+
+LANGUAGES = {
+    "ja": {"flag": "jp", "name": "Japanese"},
+    "en": {"flag": "us", "name": "English"},
+}
+
+
+def cache_config(settings: Settings, prefix: str, timeout: int = ONE_DAY) -> dict[str, Any]:
+    """A Flask-Caching config: Redis when configured, else an in-process cache."""
+    if settings.redis_url:
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": settings.redis_url,
+            "CACHE_KEY_PREFIX": f"supertenant_{prefix}_",
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+        }
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_THRESHOLD": 5000}
+
+
+def state_cache_config(settings: Settings, prefix: str, timeout: int) -> dict[str, Any]:
+    """Filter state and explore form data must survive across gunicorn workers.
+
+    With Redis they live there; without it they stay in Superset's metastore
+    (its own default), because an in-process cache would lose a user's filters
+    whenever the next request lands on another worker.
+    """
+    if settings.redis_url:
+        return cache_config(settings, prefix, timeout) | {"REFRESH_TIMEOUT_ON_RETRIEVAL": True}
+    from superset.key_value.types import JsonKeyValueCodec  # only importable inside Superset
+
+    return {
+        "CACHE_TYPE": "SupersetMetastoreCache",
+        "CACHE_DEFAULT_TIMEOUT": timeout,
+        "REFRESH_TIMEOUT_ON_RETRIEVAL": True,
+        "CODEC": JsonKeyValueCodec(),
+    }
+
+
+def results_backend(settings: Settings) -> Any:
+    """SQL Lab's async results store: Redis when configured, else none (sync queries only)."""
+    if not settings.redis_url:
+        return None
+    from cachelib.redis import RedisCache
+
+    parts = urlsplit(settings.redis_url)
+    db = int(parts.path.lstrip("/") or 0)
+    return RedisCache(
+        host=parts.hostname or "localhost",
+        port=parts.port or 6379,
+        db=db,
+        password=parts.password,
+        key_prefix="supertenant_results_",
+    )
+
+
+def celery_config(settings: Settings) -> type | None:
+    """Celery on the Redis broker; no Celery at all without Redis."""
+    if not settings.redis_url:
+        return None
+
+    class CeleryConfig:
+        broker_url = settings.redis_url
+        result_backend = settings.redis_url
+        imports = ("superset.sql_lab", "superset.tasks.scheduler", "superset.tasks.thumbnails")
+        worker_prefetch_multiplier = 1
+        task_acks_late = True
+
+    return CeleryConfig
+
+
+def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
+    """Every Superset config key supertenant sets, as a dict of UPPERCASE names."""
+    settings = settings or get_settings()
+    production = settings.env is not Environment.DEV
+    from supertenant.superset_ext.app import init_app
+
+    return {
+        "SECRET_KEY": settings.require_secret("secret_key"),
+        "GUEST_TOKEN_JWT_SECRET": settings.require_secret("guest_token_jwt_secret"),
+        "SQLALCHEMY_DATABASE_URI": settings.resolved_metadata_db_url,
+        # Examples are never loaded; an empty in-memory DB keeps them away from the metadata DB.
+        "SQLALCHEMY_EXAMPLES_URI": "sqlite://",
+        "CACHE_CONFIG": cache_config(settings, "cache"),
+        "DATA_CACHE_CONFIG": cache_config(settings, "data"),
+        "FILTER_STATE_CACHE_CONFIG": state_cache_config(settings, "filter_state", 90 * ONE_DAY),
+        "EXPLORE_FORM_DATA_CACHE_CONFIG": state_cache_config(settings, "explore", 7 * ONE_DAY),
+        "RESULTS_BACKEND": results_backend(settings),
+        "CELERY_CONFIG": celery_config(settings),
+        "TALISMAN_ENABLED": settings.talisman,
+        "RATELIMIT_ENABLED": settings.rate_limits,
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "AUTH_RATE_LIMITED": settings.rate_limits,
+        "AUTH_RATE_LIMIT": "10 per second",
+        "PREVENT_UNSAFE_DB_CONNECTIONS": True,
+        "ENABLE_PROXY_FIX": settings.proxy_fix,
+        "PROXY_FIX_CONFIG": {"x_for": 1, "x_proto": 1, "x_host": 1, "x_port": 1, "x_prefix": 1},
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SHOW_STACKTRACE": False,
+        "DEBUG": False,
+        "AUTH_USER_REGISTRATION": False,
+        "HTML_SANITIZATION": True,
+        "ALLOW_ADHOC_SUBQUERY": False,
+        "FEATURE_FLAGS": dict(FEATURE_FLAGS),
+        "LANGUAGES": LANGUAGES,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "APP_NAME": settings.app_name,
+        "LOG_LEVEL": settings.log_level,
+        "FLASK_APP_MUTATOR": init_app,
+    }

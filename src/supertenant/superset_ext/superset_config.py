@@ -1,0 +1,3 @@
+from supertenant.superset_ext.config import build_superset_config
+
+globals().update(build_superset_config())
