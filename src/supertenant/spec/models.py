@@ -2,14 +2,15 @@
 
 This module is pure (no I/O). It implements /work/shared/specs/tenant_spec.md: unknown keys,
 wrong types and impossible combinations are validation errors. Checks that span several items
-of a list (duplicates) raise one pydantic error of type ``PROBLEMS_ERROR`` whose context carries
-every offending item with its location, so the loader can point at each YAML line.
+(duplicates, conflicting keys) raise pydantic errors located at the offending item or key, so the
+loader can point at its YAML line, and they are reported together with every other error.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self, TypeVar, get_args
 
 from pydantic import (
@@ -18,23 +19,26 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     StrictBool,
     StrictInt,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_serializer,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 Loc = tuple[str | int, ...]
 """A path into the spec, as pydantic reports it: ``("warehouse", "account_ids", 1)``."""
+
+V = TypeVar("V")
 
 Role = Literal["admin", "editor", "viewer"]
 ROLES: tuple[Role, ...] = get_args(Role)
 Engine = Literal["duckdb", "bigquery"]
 ENGINES: tuple[Engine, ...] = get_args(Engine)
-
-PROBLEMS_ERROR = "spec_problems"
-"""Type of the pydantic error that carries several located problems in ``ctx["problems"]``."""
 
 DEFAULT_PRIMARY_COLOR = "#1a73e8"
 DEFAULT_TEMPLATES = ("google_ads_overview@1", "getting_started@1")
@@ -59,44 +63,81 @@ _TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _TEMPLATE_REF = re.compile(r"(?P<name>[^@\s]+)@(?P<version>\d+)")
 
 
-# --- located problems -------------------------------------------------------------------------
+# --- errors at exact locations ---------------------------------------------------------------
 
 
-def loc_text(loc: Loc) -> str:
-    """Render a location the way a YAML author reads it: ``warehouse.account_ids[1]``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+def _error_at(loc: Loc, kind: str, message: str, value: Any) -> InitErrorDetails:
+    """A pydantic line error at ``loc`` (relative to the validated value), so YAML lines can be found."""
+    return InitErrorDetails(
+        type=PydanticCustomError(kind, "{message}", {"message": message}), loc=loc, input=value
+    )
 
 
-def _problems(problems: Sequence[tuple[Loc, str]]) -> PydanticCustomError:
-    """One pydantic error listing several problems, each with a location relative to the error's."""
-    summary = "; ".join(f"{loc_text(loc) or '(here)'}: {message}" for loc, message in problems)
-    return PydanticCustomError(PROBLEMS_ERROR, "{summary}", {"summary": summary, "problems": list(problems)})
+def _raise_errors(title: str, errors: list[InitErrorDetails]) -> None:
+    """Raise several located errors at once; pydantic merges them into the caller's ValidationError."""
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
 
 
-T = TypeVar("T")
+def _validate_also_reporting(value: Any, handler: Callable[[Any], V], extra: list[InitErrorDetails]) -> V:
+    """Run pydantic's own validation, then raise its errors together with ``extra`` (if any)."""
+    try:
+        result = handler(value)
+    except ValidationError as exc:
+        _raise_errors(exc.title, [*map(_reraisable, exc.errors()), *extra])
+        raise
+    _raise_errors("spec", extra)
+    return result
 
 
-def _no_duplicates(
-    value: Callable[[T], str], what: str, field: str, sub: Loc = (), *, ignore_case: bool = False
-) -> AfterValidator:
-    """Build a list validator that reports every repeated item, not only the first one."""
+def _reraisable(error: ErrorDetails) -> InitErrorDetails:
+    """Turn a reported error back into one that can be raised again, keeping type, message and ctx."""
+    ctx = {**error.get("ctx", {}), "message": error["msg"]}
+    kind = PydanticCustomError(error["type"], "{message}", ctx)
+    return InitErrorDetails(type=kind, loc=tuple(error["loc"]), input=error["input"])
 
-    def check(items: list[T]) -> list[T]:
+
+def _field_of(item: Any, name: str) -> Any:
+    """Read a field from raw input (a dict) or from an already-built model."""
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+@dataclass(frozen=True)
+class _Unique:
+    """A list validator reporting every repeated item, together with the items' own errors.
+
+    Duplicates are found on the raw items (``key`` returns None for an item it cannot read), so a
+    list with a malformed item and a repeated one reports both in one go.
+    """
+
+    key: Callable[[Any], str | None]
+    what: str
+    field: str
+    sub: Loc = ()
+    ignore_case: bool = False
+
+    def __call__(self, items: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        duplicates = self.duplicates(items) if isinstance(items, list) else []
+        return _validate_also_reporting(items, handler, duplicates)
+
+    def duplicates(self, items: list[Any]) -> list[InitErrorDetails]:
+        """One error per item whose key was already seen, naming the first occurrence."""
         first_seen: dict[str, int] = {}
-        found: list[tuple[Loc, str]] = []
+        errors: list[InitErrorDetails] = []
         for index, item in enumerate(items):
-            text = value(item)
-            seen = first_seen.setdefault(text.casefold() if ignore_case else text, index)
-            if seen != index:
-                found.append(((index, *sub), f"duplicate {what} {text!r}, already given as {field}[{seen}]"))
-        if found:
-            raise _problems(found)
-        return items
+            value = self.key(item)
+            if value is None:
+                continue
+            first = first_seen.setdefault(value.casefold() if self.ignore_case else value, index)
+            if first != index:
+                message = f"duplicate {self.what} {value!r}, already given as {self.field}[{first}]"
+                errors.append(_error_at((index, *self.sub), "duplicate", message, value))
+        return errors
 
-    return AfterValidator(check)
+
+def _text(item: Any) -> str | None:
+    """Duplicate key of a plain string item."""
+    return item if isinstance(item, str) else None
 
 
 # --- scalar types with human-readable messages ------------------------------------------------
@@ -163,9 +204,7 @@ def _lower(value: str) -> str:
 
 Slug = Annotated[
     str,
-    _matching(
-        _SLUG, "must be 2-40 characters of a-z, 0-9 and '-', not starting or ending with '-'"
-    ),
+    _matching(_SLUG, "must be 2-40 characters of a-z, 0-9 and '-', not starting or ending with '-'"),
 ]
 Identifier = Annotated[
     str, _matching(_IDENTIFIER, "must be a lower-case SQL identifier (a-z, 0-9, '_'; at most 63)")
@@ -174,12 +213,16 @@ AccountId = Annotated[str, _matching(_ACCOUNT_ID, "must look like 123-456-7890")
 AccountIds = Annotated[
     list[AccountId],
     Field(min_length=1),
-    _no_duplicates(str, "account id", "account_ids"),
+    WrapValidator(_Unique(_text, "account id", "account_ids")),
 ]
-Email = Annotated[str, Field(max_length=254), _matching(_EMAIL, "must be an email address like ana@example.com")]
+Email = Annotated[
+    str, Field(max_length=254), _matching(_EMAIL, "must be an email address like ana@example.com")
+]
 EnvVarName = Annotated[
     str,
-    _matching(_ENV_VAR, "must be an environment variable name like ACME_PASSWORD (A-Z, 0-9, '_')", echo=False),
+    _matching(
+        _ENV_VAR, "must be an environment variable name like ACME_PASSWORD (A-Z, 0-9, '_')", echo=False
+    ),
 ]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 HexColor = Annotated[
@@ -222,7 +265,6 @@ def _positive(value: int) -> int:
     return value
 
 
-
 class BigQueryWarehouse(_Model):
     """A BigQuery dataset holding the contract views of this tenant.
 
@@ -249,14 +291,18 @@ class BigQueryWarehouse(_Model):
     maximum_bytes_billed: Annotated[StrictInt, AfterValidator(_positive)] | None = None
     account_ids: AccountIds
 
-    @model_validator(mode="after")
-    def _one_credential_source(self) -> Self:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_credential_source(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         """Two credential sources would make it ambiguous which identity runs the queries."""
-        if self.credentials_file is not None and self.credentials_secret is not None:
-            raise _problems(
-                [(("credentials_secret",), "set credentials_file or credentials_secret, not both")]
-            )
-        return self
+        conflict: list[InitErrorDetails] = []
+        if (
+            _field_of(data, "credentials_file") is not None
+            and _field_of(data, "credentials_secret") is not None
+        ):
+            message = "set credentials_file or credentials_secret, not both"
+            conflict.append(_error_at(("credentials_secret",), "conflict", message, None))
+        return _validate_also_reporting(data, handler, conflict)
 
     @property
     def uses_default_credentials(self) -> bool:
@@ -317,9 +363,9 @@ class Branding(_Model):
     app_name: Annotated[str, _not_blank(100)] | None = None
     logo_url: Annotated[str, AfterValidator(_logo_url)] | None = None
     primary_color: HexColor = DEFAULT_PRIMARY_COLOR
-    hostnames: Annotated[
-        list[Hostname], _no_duplicates(str, "hostname", "hostnames")
-    ] = Field(default_factory=list)
+    hostnames: Annotated[list[Hostname], WrapValidator(_Unique(_text, "hostname", "hostnames"))] = Field(
+        default_factory=list
+    )
 
 
 class Features(_Model):
@@ -345,7 +391,9 @@ class TemplateRef(_Model):
         if isinstance(data, str):
             match = _TEMPLATE_REF.fullmatch(data.strip())
             if match is None:
-                raise ValueError(f"must be written as name@version, e.g. 'google_ads_overview@1', got {data!r}")
+                raise ValueError(
+                    f"must be written as name@version, e.g. 'google_ads_overview@1', got {data!r}"
+                )
             return {"name": match["name"], "version": int(match["version"])}
         if isinstance(data, dict | BaseModel):
             return data
@@ -360,14 +408,16 @@ class TemplateRef(_Model):
         return f"{self.name}@{self.version}"
 
 
-def _email_of(user: UserSpec) -> str:
-    """Key for the duplicate-email check."""
-    return user.email
+def _email_of(user: Any) -> str | None:
+    """Duplicate key of a raw user entry: its email (compared case-insensitively)."""
+    return _text(_field_of(user, "email"))
 
 
-def _name_of(template: TemplateRef) -> str:
-    """Key for the duplicate-template check: two versions of one template are a conflict too."""
-    return template.name
+def _template_name_of(template: Any) -> str | None:
+    """Duplicate key of a raw template entry: its name, so two versions of one template conflict too."""
+    if isinstance(template, str):
+        return template.split("@", 1)[0].strip()
+    return _text(_field_of(template, "name"))
 
 
 def _default_templates() -> list[TemplateRef]:
@@ -389,13 +439,13 @@ class TenantSpec(_Model):
     warehouse: Warehouse
     users: Annotated[
         list[UserSpec],
-        _no_duplicates(_email_of, "email", "users", ("email",), ignore_case=True),
+        WrapValidator(_Unique(_email_of, "email", "users", ("email",), ignore_case=True)),
     ] = Field(default_factory=list)
     branding: Branding = Field(default_factory=Branding)
     features: Features = Field(default_factory=Features)
     templates: Annotated[
         list[TemplateRef],
-        _no_duplicates(_name_of, "template", "templates"),
+        WrapValidator(_Unique(_template_name_of, "template", "templates")),
     ] = Field(default_factory=_default_templates)
 
     @property

@@ -100,6 +100,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     production = settings.env is not Environment.DEV
     from supertenant.superset_ext.app import init_app
+    from supertenant.superset_ext.security import SupertenantSecurityManager
 
     return {
         "SECRET_KEY": settings.require_secret("secret_key"),
@@ -135,4 +136,5 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         "APP_NAME": settings.app_name,
         "LOG_LEVEL": settings.log_level,
         "FLASK_APP_MUTATOR": init_app,
+        "CUSTOM_SECURITY_MANAGER": SupertenantSecurityManager,
     }

@@ -17,14 +17,14 @@ from superset.extensions import db, security_manager
 from supertenant.registry import migrate, store
 from supertenant.registry.records import Membership, TenantRecord
 
-PERMISSION_VIEW = "SupertenantRegistry"
+from supertenant.superset_ext.names import REGISTRY_VIEW
 
 
 class TenantRegistryApi(BaseApi):
     """``/api/v1/supertenant/…``: platform admin only (permission and Admin role both required)."""
 
     resource_name = "supertenant"
-    class_permission_name = PERMISSION_VIEW
+    class_permission_name = REGISTRY_VIEW
     method_permission_name = {
         "status": "read",
         "list_tenants": "read",

@@ -38,6 +38,9 @@ from supertenant.errors import NotFoundError
 
 Engine = Literal["duckdb", "bigquery"]
 
+# A Google Ads customer id as the contract's `account_id` column holds it; use with `fullmatch`.
+ACCOUNT_ID_RE = re.compile(r"[0-9]{3}-[0-9]{3}-[0-9]{4}")
+
 
 class Role(StrEnum):
     """How templates may use a column."""
@@ -103,7 +106,9 @@ class ViewContract:
         for column in self.columns:
             if column.name == name:
                 return column
-        raise NotFoundError(f"view {self.name} has no column {name!r}; columns: {', '.join(self.column_names)}")
+        raise NotFoundError(
+            f"view {self.name} has no column {name!r}; columns: {', '.join(self.column_names)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +279,7 @@ def normalise_type(observed: str, engine: Engine) -> str | None:
     base = " ".join(match.group(1).upper().split())
     family = _FAMILIES[engine].get(base)
     if family == "NUMERIC":
-        if match.group(2) is None:
-            scale = _DEFAULT_SCALE.get(base, 0)
-        else:
-            scale = int(match.group(3) or 0)
+        scale = _DEFAULT_SCALE.get(base, 0) if match.group(2) is None else int(match.group(3) or 0)
         return family if scale >= _MIN_MONEY_SCALE else None
     return family
 

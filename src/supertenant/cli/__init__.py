@@ -1,0 +1,1 @@
+"""The `supertenant` command: thin Typer commands over the engines."""

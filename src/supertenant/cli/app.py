@@ -1,0 +1,21 @@
+"""The root `supertenant` command; one sub-command group per file."""
+
+from __future__ import annotations
+
+import typer
+
+from supertenant.cli import db, demo, tenant, warehouse
+
+app = typer.Typer(
+    help="supertenant: a multi-tenant analytics SaaS on one Apache Superset 6.1.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+app.add_typer(db.app, name="db")
+app.add_typer(warehouse.app, name="warehouse")
+app.add_typer(tenant.app, name="tenant")
+app.add_typer(demo.app, name="demo")
+
+
+def main() -> None:
+    app()

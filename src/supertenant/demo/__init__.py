@@ -1,0 +1,1 @@
+"""The demo: a browsable multi-tenant Superset on embedded defaults, started by `make demo`."""

@@ -1,0 +1,1 @@
+"""Make Superset match a tenant spec, over Superset's REST API only."""

@@ -1,0 +1,444 @@
+"""Observe Superset, compare with a tenant spec, and converge — over REST only.
+
+One code path serves ``plan`` and ``apply``: every step observes the current
+object, compares the managed fields, records a :class:`Change` and, unless
+this is a dry run, makes the call. So a plan is exactly what apply would do,
+a second apply makes no write calls, and an apply killed anywhere converges
+on the next run (every step looks before it writes).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+
+from supertenant.errors import NotFoundError, OwnershipError
+from supertenant.provision import desired
+from supertenant.provision.permissions import Permission, base_permissions, dataset_permission
+from supertenant.reconcile.plan import Change
+from supertenant.registry.records import Membership, TenantRecord
+from supertenant.spec.models import DuckDBWarehouse, TenantSpec, UserSpec
+from supertenant.superset_api.client import JSON, SupersetClient
+from supertenant.templates.uuids import object_uuid
+
+log = structlog.get_logger(__name__)
+
+ROLES: tuple[Literal["admin", "editor", "viewer"], ...] = ("admin", "editor", "viewer")
+PLACEHOLDER_ID = -1  # stands for an object a dry run would have created
+
+
+@dataclass
+class ApplyResult:
+    """What one apply (or plan) did for one tenant."""
+
+    slug: str
+    changes: list[Change] = field(default_factory=list)
+    new_passwords: dict[str, str] = field(default_factory=dict)  # shown once, never logged
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+@dataclass
+class _State:
+    """Ids learned while converging one tenant."""
+
+    database_id: int = PLACEHOLDER_ID
+    datasets: dict[str, int] = field(default_factory=dict)
+    roles: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    dashboards: dict[str, int] = field(default_factory=dict)
+    home_dashboard_id: int | None = None
+
+
+class PermissionIndex:
+    """(permission, view menu) → PVM id, fetched once and refreshed when a name is missing."""
+
+    def __init__(self, client: SupersetClient) -> None:
+        self._client = client
+        self._ids: dict[Permission, int] = {}
+
+    def refresh(self) -> None:
+        self._ids = {
+            (row["permission"]["name"], row["view_menu"]["name"]): row["id"]
+            for row in self._client.iter_list("security/permissions-resources")
+        }
+
+    def ids(self, perms: Iterable[Permission]) -> list[int]:
+        wanted = sorted(set(perms))
+        if any(p not in self._ids for p in wanted):
+            self.refresh()
+        missing = [p for p in wanted if p not in self._ids]
+        if missing:
+            raise NotFoundError(
+                "Superset lacks permissions "
+                + ", ".join(f"{perm} on {view}" for perm, view in missing[:10])
+                + " — run `superset init` after upgrading Superset"
+            )
+        return [self._ids[p] for p in wanted]
+
+
+class Provisioner:
+    """Converges tenants on one Superset instance, as its platform admin."""
+
+    def __init__(
+        self, client: SupersetClient, *, password_lookup: Callable[[str], str | None] = os.environ.get
+    ):
+        self.client = client
+        self.permissions = PermissionIndex(client)
+        self._password_lookup = password_lookup
+
+    # -- entry points -----------------------------------------------------------------------------
+
+    def plan(self, spec: TenantSpec, base_dir: Path) -> ApplyResult:
+        return self._converge(spec, base_dir, dry_run=True)
+
+    def apply(self, spec: TenantSpec, base_dir: Path) -> ApplyResult:
+        return self._converge(spec, base_dir, dry_run=False)
+
+    def _converge(self, spec: TenantSpec, base_dir: Path, *, dry_run: bool) -> ApplyResult:
+        result = ApplyResult(spec.slug)
+        run = _Run(self, spec, base_dir, dry_run, result)
+        run.check_contract()
+        run.claim_registry()
+        run.database()
+        run.datasets()
+        run.roles()
+        run.users()
+        run.rls()
+        run.finish_registry()
+        return result
+
+
+class _Run:
+    """One convergence of one tenant; each method is one step of the plan."""
+
+    def __init__(
+        self, owner: Provisioner, spec: TenantSpec, base_dir: Path, dry_run: bool, result: ApplyResult
+    ):
+        self.client = owner.client
+        self.owner = owner
+        self.spec = spec
+        self.base_dir = base_dir
+        self.dry_run = dry_run
+        self.result = result
+        self.state = _State()
+        self.registry: TenantRecord | None = None
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+
+    def change(
+        self, action: Literal["create", "update", "delete"], kind: str, key: str, **detail: Any
+    ) -> bool:
+        """Record a change; True when the caller should also perform it."""
+        self.result.changes.append(Change(action=action, kind=kind, key=key, detail=detail))
+        log.info("change", tenant=self.spec.slug, action=action, kind=kind, key=key, dry_run=self.dry_run)
+        return not self.dry_run
+
+    # -- steps ------------------------------------------------------------------------------------
+
+    def check_contract(self) -> None:
+        """Refuse to create anything unless the warehouse satisfies the dataset contract."""
+        warehouse = self.spec.warehouse
+        if isinstance(warehouse, DuckDBWarehouse):
+            from supertenant.warehouse.local import check_contract
+
+            path = Path(desired.duckdb_uri(warehouse, self.base_dir).removeprefix("duckdb:///"))
+            check_contract(path, warehouse.schema_name)
+
+    def claim_registry(self) -> None:
+        """The registry row is written first: it is what makes every later object ours."""
+        slug = self.spec.slug
+        try:
+            self.registry = TenantRecord.model_validate(
+                self.client.get(f"/api/v1/supertenant/tenants/{slug}")["result"]
+            )
+            return
+        except NotFoundError:
+            pass
+        if self._find("database", "database_name", self.spec.database_name) is not None:
+            raise OwnershipError(
+                f"a database named {self.spec.database_name!r} exists but tenant {slug!r} is not in the "
+                "registry: supertenant did not create it and will not take it over"
+            )
+        record = self._record(status="provisioning")
+        if self.change("create", "registry", slug):
+            self.client.put(
+                f"/api/v1/supertenant/tenants/{slug}", record.model_dump(mode="json", exclude={"slug"})
+            )
+
+    def database(self) -> None:
+        want = desired.database_essence(self.spec, self.base_dir)
+        found = self._find("database", "database_name", want["database_name"])
+        if found is None:
+            if self.change("create", "database", want["database_name"]):
+                body = want | {"uuid": str(object_uuid(self.spec.slug, "database"))}
+                self.state.database_id = int(self.client.post("/api/v1/database/", body)["id"])
+            return
+        self._refuse_foreign(found, "database", want["database_name"], object_uuid(self.spec.slug, "database"))
+        self.state.database_id = int(found["id"])
+        current = self.client.get(f"/api/v1/database/{found['id']}/connection")["result"]
+        # Superset never returns external_url; ownership is proven by the derived UUID instead.
+        diff = _diff(want, current, ignore={"external_url"})
+        if diff and self.change("update", "database", want["database_name"], fields=sorted(diff)):
+            self.client.put(f"/api/v1/database/{found['id']}", diff)
+
+    def datasets(self) -> None:
+        existing: dict[str, JSON] = {}
+        if self.state.database_id != PLACEHOLDER_ID:
+            rows = self.client.iter_list(
+                "dataset", filters=[{"col": "database", "opr": "rel_o_m", "value": self.state.database_id}]
+            )
+            existing = {row["table_name"]: row for row in rows}
+        for view in desired.dataset_views():
+            want = desired.dataset_essence(self.spec, view)
+            row = existing.get(view.name)
+            if row is None:
+                if not self.change("create", "dataset", view.name):
+                    self.state.datasets[view.name] = PLACEHOLDER_ID
+                    continue
+                body = {
+                    "database": self.state.database_id,
+                    "schema": want["schema"],
+                    "table_name": view.name,
+                    "is_managed_externally": True,
+                    "external_url": want["external_url"],
+                    "uuid": want["uuid"],
+                }
+                dataset_id = int(self.client.post("/api/v1/dataset/", body)["id"])
+            else:
+                dataset_id = int(row["id"])
+            self.state.datasets[view.name] = dataset_id
+            self._converge_dataset(dataset_id, want, created=row is None)
+
+    def _converge_dataset(self, dataset_id: int, want: JSON, *, created: bool) -> None:
+        current = self.client.get(f"/api/v1/dataset/{dataset_id}")["result"]
+        if not created:
+            self._refuse_foreign(current, "dataset", want["table_name"], want["uuid"])
+        wanted_metrics = desired.metric_essence(self.spec)
+        have = {m["metric_name"]: m for m in current.get("metrics", [])}
+        metrics_differ = any(_diff(m, have.get(m["metric_name"], {})) for m in wanted_metrics) or set(
+            have
+        ) != {m["metric_name"] for m in wanted_metrics}
+        fields = _diff({"main_dttm_col": want["main_dttm_col"], "schema": want["schema"]}, current)
+        if not metrics_differ and not fields:
+            return
+        if created or self.change(
+            "update", "dataset", want["table_name"], fields=sorted(fields) + ["metrics"] * metrics_differ
+        ):
+            body: JSON = dict(fields)
+            if metrics_differ:
+                body["metrics"] = [
+                    m | ({"id": have[m["metric_name"]]["id"]} if m["metric_name"] in have else {})
+                    for m in wanted_metrics
+                ]
+            self.client.put(f"/api/v1/dataset/{dataset_id}?override_columns=false", body)
+
+    def roles(self) -> None:
+        data_perms = [
+            dataset_permission(self.spec.database_name, name, dataset_id)
+            for name, dataset_id in sorted(self.state.datasets.items())
+            if dataset_id != PLACEHOLDER_ID
+        ]
+        for role in ROLES:
+            name = self.spec.role_name(role)
+            found = self._find("security/roles", "name", name)
+            if found is None:
+                if not self.change("create", "role", name):
+                    self.state.roles[role] = PLACEHOLDER_ID
+                    continue
+                role_id = int(self.client.post("/api/v1/security/roles/", {"name": name})["id"])
+                current: set[int] = set()
+            else:
+                role_id = int(found["id"])
+                rows = self.client.get(f"/api/v1/security/roles/{role_id}/permissions/")["result"]
+                current = {int(r["id"]) for r in rows}
+            self.state.roles[role] = role_id
+            perms = base_permissions(role, self.spec.features) + data_perms
+            if self.dry_run and (found is None or len(data_perms) < len(self.state.datasets)):
+                if found is not None:
+                    self.change("update", "role_permissions", name)
+                continue
+            wanted = set(self.owner.permissions.ids(perms))
+            if wanted != current and (
+                found is None or self.change("update", "role_permissions", name, count=len(wanted))
+            ):
+                self.client.post(
+                    f"/api/v1/security/roles/{role_id}/permissions",
+                    {"permission_view_menu_ids": sorted(wanted)},
+                )
+
+    def users(self) -> None:
+        for user in self.spec.users:
+            role_id = self.state.roles[user.role]
+            found = self._find("security/users", "username", user.email)
+            if found is None:
+                if self.change("create", "user", user.email, role=user.role):
+                    self.state.users[user.email] = self._create_user(user, role_id)
+                continue
+            self.state.users[user.email] = int(found["id"])
+            current = self.client.get(f"/api/v1/security/users/{found['id']}")["result"]
+            role_ids = sorted(int(r["id"]) for r in current.get("roles", []))
+            want = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+            diff = _diff(want, current)
+            if role_ids != [role_id]:
+                diff["roles"] = [role_id]
+            if diff and self.change("update", "user", user.email, fields=sorted(diff)):
+                self.client.put(f"/api/v1/security/users/{found['id']}", diff)
+        self._remove_departed_users()
+
+    def _create_user(self, user: UserSpec, role_id: int) -> int:
+        password = self.owner._password_lookup(user.password_env) if user.password_env else None
+        if not password:
+            password = secrets.token_urlsafe(18)
+            self.result.new_passwords[user.email] = password
+        body = {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "username": user.email,
+            "email": user.email,
+            "password": password,
+            "active": True,
+            "roles": [role_id],
+        }
+        return int(self.client.post("/api/v1/security/users/", body)["id"])
+
+    def _remove_departed_users(self) -> None:
+        if self.registry is None:
+            return
+        members = self.client.get(f"/api/v1/supertenant/tenants/{self.spec.slug}/members")["result"]
+        keep = {u.email for u in self.spec.users}
+        for member in members:
+            if member["username"] not in keep and self.change("delete", "user", member["username"]):
+                try:
+                    self.client.delete(f"/api/v1/security/users/{member['user_id']}")
+                except NotFoundError:
+                    pass
+
+    def rls(self) -> None:
+        accounts_name, deny_name = desired.rls_names(self.spec.slug)
+        tables = sorted(self.state.datasets.values())
+        tenant_roles = sorted(self.state.roles.values())
+        admin = self._find("security/roles", "name", desired.PLATFORM_ADMIN_ROLE)
+        excluded = tenant_roles + ([int(admin["id"])] if admin else [])
+        wanted = {
+            accounts_name: {
+                "filter_type": "Regular",
+                "tables": tables,
+                "roles": tenant_roles,
+                "clause": desired.accounts_clause(self.spec),
+                "group_key": "",
+            },
+            # Base rules apply to everyone *except* these roles: anyone else reading the tenant's
+            # datasets (a misconfigured role, a future bug) gets no rows at all.
+            deny_name: {
+                "filter_type": "Base",
+                "tables": tables,
+                "roles": sorted(excluded),
+                "clause": "1 = 0",
+                "group_key": "",
+            },
+        }
+        for name, want in wanted.items():
+            self._converge_rls(name, want)
+
+    def _converge_rls(self, name: str, want: JSON) -> None:
+        found = self._find("rowlevelsecurity", "name", name)
+        body = want | {"name": name, "description": f"managed by supertenant for {self.spec.slug}"}
+        if found is None:
+            if self.change("create", "rls", name) and PLACEHOLDER_ID not in want["tables"] + want["roles"]:
+                self.client.post("/api/v1/rowlevelsecurity/", body)
+            return
+        current = self.client.get(f"/api/v1/rowlevelsecurity/{found['id']}")["result"]
+        observed = {
+            "filter_type": current.get("filter_type"),
+            "tables": sorted(int(t["id"]) for t in current.get("tables", [])),
+            "roles": sorted(int(r["id"]) for r in current.get("roles", [])),
+            "clause": current.get("clause"),
+            "group_key": current.get("group_key") or "",
+        }
+        diff = _diff(want, observed)
+        if diff and self.change("update", "rls", name, fields=sorted(diff)):
+            self.client.put(f"/api/v1/rowlevelsecurity/{found['id']}", body)
+
+    def finish_registry(self) -> None:
+        record = self._record(status="active")
+        members = [
+            Membership(user_id=self.state.users[u.email], username=u.email, role=u.role)
+            for u in self.spec.users
+            if u.email in self.state.users
+        ]
+        if self.registry is not None:
+            before = self.registry.model_dump(exclude={"created_at", "updated_at"})
+            after = record.model_dump(exclude={"created_at", "updated_at"})
+            current_members = self.client.get(f"/api/v1/supertenant/tenants/{self.spec.slug}/members")[
+                "result"
+            ]
+            same_members = sorted(current_members, key=str) == sorted(
+                (m.model_dump() for m in members), key=str
+            )
+            if before == after and same_members:
+                return
+            if not self.change("update", "registry", self.spec.slug):
+                return
+        elif self.dry_run:
+            return
+        self.client.put(
+            f"/api/v1/supertenant/tenants/{self.spec.slug}", record.model_dump(mode="json", exclude={"slug"})
+        )
+        self.client.put(
+            f"/api/v1/supertenant/tenants/{self.spec.slug}/members",
+            {"members": [m.model_dump() for m in members]},
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _record(self, status: Literal["provisioning", "active"]) -> TenantRecord:
+        spec = self.spec
+        warehouse = spec.warehouse.model_dump(
+            mode="json", by_alias=True, exclude={"credentials_file", "credentials_secret"}
+        )
+        return TenantRecord(
+            slug=spec.slug,
+            name=spec.name,
+            locale=spec.locale,
+            plan=spec.plan,
+            status=status,
+            isolation=spec.isolation,
+            warehouse=warehouse,
+            superset_database_id=_known(self.state.database_id),
+            role_ids={k: v for k, v in self.state.roles.items() if v != PLACEHOLDER_ID},
+            dashboard_ids=dict(self.state.dashboards),
+            home_dashboard_id=self.state.home_dashboard_id,
+            branding=spec.branding.model_dump(mode="json"),
+            features=spec.features.model_dump(mode="json"),
+        )
+
+    def _find(self, resource: str, column: str, value: str) -> JSON | None:
+        return self.client.find_one(resource, column, value)
+
+    def _refuse_foreign(self, found: JSON, kind: str, key: str, expected_uuid: object) -> None:
+        """Objects carry UUIDs derived from the tenant; any other UUID means someone else made it."""
+        if str(found.get("uuid")) != str(expected_uuid):
+            raise OwnershipError(
+                f"{kind} {key!r} (id {found.get('id')}) was not created by supertenant for tenant "
+                f"{self.spec.slug!r}; refusing to change it"
+            )
+
+
+def _known(value: int) -> int | None:
+    return None if value == PLACEHOLDER_ID else value
+
+
+def _diff(want: JSON, current: JSON, ignore: Iterable[str] = ()) -> JSON:
+    """The managed fields whose value differs (only keys of ``want`` are compared)."""
+    skip = set(ignore)
+    return {k: v for k, v in want.items() if k not in skip and current.get(k) != v}
+

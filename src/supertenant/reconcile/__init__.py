@@ -1,0 +1,1 @@
+"""Plans as values: what would change, object by object (PURE)."""

@@ -1,0 +1,3 @@
+"""Names supertenant adds to Superset's permission model."""
+
+REGISTRY_VIEW = "SupertenantRegistry"
