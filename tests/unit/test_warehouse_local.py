@@ -203,9 +203,17 @@ def test_longest_safe_schema_is_fine(tmp_path: Path) -> None:
     write_sample(tmp_path / "w.duckdb", schema="a" * 63, accounts=ACME[:1], end_date=END, days=2)
 
 
-def test_schema_named_like_the_database_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("file_name", ["demo.duckdb", "Demo.v2.duckdb", "demo"])
+def test_schema_named_like_the_database_is_refused(tmp_path: Path, file_name: str) -> None:
     with pytest.raises(ConfigError, match=r"'demo'.*same name as the database"):
-        write_sample(tmp_path / "demo.duckdb", schema="demo", accounts=ACME, end_date=END, days=2)
+        write_sample(tmp_path / file_name, schema="demo", accounts=ACME, end_date=END, days=2)
+    assert not (tmp_path / file_name).exists()
+
+
+def test_bad_flavour_is_named_before_touching_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'fr'"):
+        write_sample(tmp_path / "w.duckdb", schema="acme", accounts=ACME, flavour="fr", end_date=END, days=2)
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 @pytest.mark.parametrize(

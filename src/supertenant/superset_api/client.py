@@ -21,6 +21,17 @@ log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
 PAGE_SIZE = 100
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A unique column each list endpoint accepts for ordering, so pages neither skip nor repeat rows.
+ORDER_COLUMNS = {
+    "database": "database_name",
+    "rowlevelsecurity": "name",
+    "security/roles": "id",
+    "security/users": "id",
+    "security/permissions-resources": "id",
+    "security/permissions": "id",
+    "security/resources": "id",
+    "dataset": "table_name",  # unique within one database, which is how supertenant lists them
+}
 
 
 class SupersetClient:
@@ -89,12 +100,24 @@ class SupersetClient:
         return _json(self.request("DELETE", path))
 
     def iter_list(
-        self, resource: str, *, filters: list[JSON] | None = None, columns: list[str] | None = None
+        self,
+        resource: str,
+        *,
+        filters: list[JSON] | None = None,
+        columns: list[str] | None = None,
+        order_column: str | None = None,
     ) -> Iterator[JSON]:
-        """Every row of ``GET /api/v1/<resource>/``, following pages."""
+        """Every row of ``GET /api/v1/<resource>/``, following pages in a stable order.
+
+        Without an explicit order Postgres may return rows in a different order on each
+        page, and paging would then skip or repeat rows.
+        """
         page = 0
+        order = order_column or ORDER_COLUMNS.get(resource)
         while True:
             query: JSON = {"page": page, "page_size": PAGE_SIZE, "filters": filters or []}
+            if order:
+                query |= {"order_column": order, "order_direction": "asc"}
             if columns:
                 query["columns"] = columns
             body = self.get(f"/api/v1/{resource}/", params={"q": prison.dumps(query)})

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from supertenant.errors import ConfigError, ContractError, NotFoundError, TemporaryError
 from supertenant.warehouse.contract import CONTRACT_VIEWS, ViewContract, check_columns
-from supertenant.warehouse.sample import DEFAULT_DAYS, SampleData, generate, validate_accounts
+from supertenant.warehouse.sample import DEFAULT_DAYS, SampleData, generate
 
 RAW_SCHEMA = "ads_raw"
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -80,11 +80,10 @@ def write_sample(
     to today; `days` (13 months by default) is there for faster tests.
     """
     validate_schema(schema)
-    ids = validate_accounts(accounts)
+    _refuse_catalog_clash(schema, path)
+    data = generate(accounts, seed=seed, end_date=end_date or date.today(), flavour=flavour, days=days)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _connect(path, read_only=False) as con:
-        _refuse_catalog_clash(con, schema, path)
-        data = generate(ids, seed=seed, end_date=end_date or date.today(), flavour=flavour, days=days)
         con.begin()
         try:
             _write(con, schema, data)
@@ -93,7 +92,7 @@ def write_sample(
             raise
         con.commit()
     rows = MappingProxyType({name: len(view_rows) for name, view_rows in data.rows.items()})
-    return SampleSummary(path, schema, ids, data.start_date, data.end_date, rows)
+    return SampleSummary(path, schema, data.accounts, data.start_date, data.end_date, rows)
 
 
 def observe_contract(path: Path, schema: str) -> dict[str, dict[str, str]]:
@@ -132,10 +131,12 @@ def _connect(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnecti
         con.close()
 
 
-def _refuse_catalog_clash(con: duckdb.DuckDBPyConnection, schema: str, path: Path) -> None:
-    """DuckDB cannot tell schema `x` from the database `x` (file x.duckdb): `x.view` becomes ambiguous."""
-    row = con.execute("SELECT current_database()").fetchone()
-    if row is not None and str(row[0]).lower() == schema:
+def _refuse_catalog_clash(schema: str, path: Path) -> None:
+    """DuckDB cannot tell schema `x` from database `x` (file x.duckdb): `x.view` becomes ambiguous.
+
+    DuckDB names a file's database after the file name up to its first dot.
+    """
+    if path.name.split(".", 1)[0].lower() == schema:
         raise ConfigError(
             f"schema {schema!r} has the same name as the database of {path}; pick another schema"
         )
