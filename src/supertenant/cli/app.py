@@ -5,12 +5,20 @@ from __future__ import annotations
 import typer
 
 from supertenant.cli import db, demo, tenant, warehouse
+from supertenant.logs import configure_logging
 
 app = typer.Typer(
     help="supertenant: a multi-tenant analytics SaaS on one Apache Superset 6.1.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every change as JSON on stderr")) -> None:
+    configure_logging("INFO" if verbose else "WARNING")
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(tenant.app, name="tenant")

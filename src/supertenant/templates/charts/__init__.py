@@ -1,0 +1,1 @@
+"""Built-in chart templates, one per module; `templates/catalog.py` registers them."""
