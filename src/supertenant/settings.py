@@ -53,7 +53,7 @@ class FileSecretsSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in SECRET_FIELDS + ("admin_password", "metadata_db_url", "redis_url"):
+        for name in (*SECRET_FIELDS, "admin_password", "metadata_db_url", "redis_url"):
             env_name = f"{ENV_PREFIX}{name.upper()}_FILE"
             path = os.environ.get(env_name)
             if not path:

@@ -123,7 +123,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_ur
 def tenants(server: Server) -> Tenants:
     """The two demo tenants, on a warehouse of their own, applied by the provisioning engine."""
     specs = {s.slug: s for s in load_specs(DEMO_TENANTS)}
-    passwords = {u.password_env: secrets.token_urlsafe(12) for s in specs.values() for u in s.users if u.password_env}
+    passwords = {
+        u.password_env: secrets.token_urlsafe(12) for s in specs.values() for u in s.users if u.password_env
+    }
     for spec in specs.values():
         warehouse = spec.warehouse
         assert isinstance(warehouse, DuckDBWarehouse)

@@ -27,7 +27,9 @@ def start_demo(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def wait_for_credentials(process: subprocess.Popen[bytes], path: Path, log: Path, timeout: float = 420) -> dict:
+def wait_for_credentials(
+    process: subprocess.Popen[bytes], path: Path, log: Path, timeout: float = 420
+) -> dict:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.poll() is not None:
@@ -43,7 +45,9 @@ def ui_login(url: str, username: str, password: str) -> str:
         page = browser.get("/login/")
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
         assert token, "no CSRF token on the login page"
-        browser.post("/login/", data={"csrf_token": token.group(1), "username": username, "password": password})
+        browser.post(
+            "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
+        )
         return str(browser.get("/api/v1/me/").json()["result"]["username"])
 
 
@@ -70,7 +74,9 @@ def test_demo_serves_every_login_and_reuses_its_state(tmp_path: Path) -> None:
         assert url == f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/login/").status_code == 200
         logins = [creds["platform_admin"]] + [
-            creds["tenants"][slug][role] for slug in creds["tenants"] for role in ("admin", "editor", "viewer")
+            creds["tenants"][slug][role]
+            for slug in creds["tenants"]
+            for role in ("admin", "editor", "viewer")
         ]
         assert sorted(creds["tenants"]) == ["northwind-outdoor", "sakura-shoes"]
         for login in logins:

@@ -30,7 +30,9 @@ def test_metadata_lives_in_postgres_with_registry_tables(server: Server, tenants
     try:
         with engine.connect() as connection:
             slugs = connection.execute(sa.text("SELECT slug FROM tenants ORDER BY slug")).scalars().all()
-            version = connection.execute(sa.text("SELECT version_num FROM supertenant_alembic_version")).scalar()
+            version = connection.execute(
+                sa.text("SELECT version_num FROM supertenant_alembic_version")
+            ).scalar()
             superset_version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     finally:
         engine.dispose()
@@ -51,7 +53,9 @@ def test_chart_data_is_cached_in_redis(server: Server, tenants: Tenants) -> None
 
 @pytest.mark.parametrize("role", ["admin", "editor", "viewer"])
 @pytest.mark.parametrize("slug", ["sakura-shoes", "northwind-outdoor"])
-def test_every_tenant_login_works_over_the_api(server: Server, tenants: Tenants, slug: str, role: str) -> None:
+def test_every_tenant_login_works_over_the_api(
+    server: Server, tenants: Tenants, slug: str, role: str
+) -> None:
     with tenants.login(server, slug, role) as client:
         me = client.get("/api/v1/me/")["result"]
     assert me["username"] == next(u.email for u in tenants.specs[slug].users if u.role == role)
@@ -66,7 +70,11 @@ def test_login_form_in_the_ui(server: Server, tenants: Tenants) -> None:
         assert token, "login page has no CSRF token"
         response = browser.post(
             "/login/",
-            data={"csrf_token": token.group(1), "username": user.email, "password": tenants.passwords[user.email]},
+            data={
+                "csrf_token": token.group(1),
+                "username": user.email,
+                "password": tenants.passwords[user.email],
+            },
         )
         assert response.status_code == 302
         assert "/login" not in response.headers["location"]
@@ -82,9 +90,8 @@ def test_wrong_password_is_refused(server: Server, tenants: Tenants) -> None:
 
 
 def test_registry_api_is_platform_admin_only(server: Server, tenants: Tenants) -> None:
-    with tenants.login(server, "sakura-shoes", "admin") as tenant_admin:
-        with pytest.raises(SupersetAPIError) as refused:
-            tenant_admin.get("/api/v1/supertenant/tenants/")
+    with tenants.login(server, "sakura-shoes", "admin") as admin, pytest.raises(SupersetAPIError) as refused:
+        admin.get("/api/v1/supertenant/tenants/")
     assert refused.value.status in (401, 403)
 
 

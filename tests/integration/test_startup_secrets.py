@@ -20,7 +20,10 @@ WEAK = "weak-but-not-empty"
         ({"SUPERTENANT_SECRET_KEY": WEAK}, "SUPERTENANT_SECRET_KEY is too short"),
         ({"SUPERTENANT_SECRET_KEY": "x" * 48}, "SUPERTENANT_GUEST_TOKEN_JWT_SECRET is missing"),
         (
-            {"SUPERTENANT_SECRET_KEY": "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET", "SUPERTENANT_GUEST_TOKEN_JWT_SECRET": "y" * 40},
+            {
+                "SUPERTENANT_SECRET_KEY": "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
+                "SUPERTENANT_GUEST_TOKEN_JWT_SECRET": "y" * 40,
+            },
             "SUPERTENANT_SECRET_KEY is a known placeholder",
         ),
     ],

@@ -46,7 +46,9 @@ def test_missing_secret_outside_dev_names_the_setting(monkeypatch: pytest.Monkey
         (DEV_SECRET_KEY, "SUPERTENANT_GUEST_TOKEN_JWT_SECRET is a known placeholder"),
     ],
 )
-def test_weak_secret_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
+def test_weak_secret_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
     monkeypatch.setenv("SUPERTENANT_ENV", "prod")
     monkeypatch.setenv("SUPERTENANT_SECRET_KEY", STRONG)
     monkeypatch.setenv("SUPERTENANT_GUEST_TOKEN_JWT_SECRET", value)

@@ -15,7 +15,9 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every change as JSON on stderr")) -> None:
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every change as JSON on stderr"),
+) -> None:
     configure_logging("INFO" if verbose else "WARNING")
 
 

@@ -12,7 +12,6 @@ from supertenant.errors import ConfigError
 from supertenant.provision.engine import ApplyResult, Provisioner
 from supertenant.settings import get_settings
 from supertenant.spec.loader import load_specs
-from supertenant.spec.models import TenantSpec
 from supertenant.superset_api import SupersetClient
 
 app = typer.Typer(help="Onboard and manage tenants from their YAML specs.", no_args_is_help=True)

@@ -9,6 +9,7 @@ on the next run (every step looks before it writes).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -182,7 +183,9 @@ class _Run:
                 body = want | {"uuid": str(object_uuid(self.spec.slug, "database"))}
                 self.state.database_id = int(self.client.post("/api/v1/database/", body)["id"])
             return
-        self._refuse_foreign(found, "database", want["database_name"], object_uuid(self.spec.slug, "database"))
+        self._refuse_foreign(
+            found, "database", want["database_name"], object_uuid(self.spec.slug, "database")
+        )
         self.state.database_id = int(found["id"])
         current = self.client.get(f"/api/v1/database/{found['id']}/connection")["result"]
         # Superset never returns external_url; ownership is proven by the derived UUID instead.
@@ -317,10 +320,8 @@ class _Run:
         keep = {u.email for u in self.spec.users}
         for member in members:
             if member["username"] not in keep and self.change("delete", "user", member["username"]):
-                try:
+                with contextlib.suppress(NotFoundError):  # already gone: the goal is reached
                     self.client.delete(f"/api/v1/security/users/{member['user_id']}")
-                except NotFoundError:
-                    pass
 
     def rls(self) -> None:
         accounts_name, deny_name = desired.rls_names(self.spec.slug)
@@ -441,4 +442,3 @@ def _diff(want: JSON, current: JSON, ignore: Iterable[str] = ()) -> JSON:
     """The managed fields whose value differs (only keys of ``want`` are compared)."""
     skip = set(ignore)
     return {k: v for k, v in want.items() if k not in skip and current.get(k) != v}
-

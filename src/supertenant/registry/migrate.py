@@ -85,7 +85,8 @@ def relax_sqlite_dataset_name_constraint(engine: sa.engine.Engine) -> bool:
             r[0]
             for r in connection.execute(
                 sa.text(
-                    "SELECT sql FROM sqlite_master WHERE tbl_name = 'tables' AND type = 'index' AND sql IS NOT NULL"
+                    "SELECT sql FROM sqlite_master"
+                    " WHERE tbl_name = 'tables' AND type = 'index' AND sql IS NOT NULL"
                 )
             )
         ]

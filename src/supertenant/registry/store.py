@@ -29,7 +29,8 @@ def get_tenant(connection: sa.engine.Connection, slug: str) -> TenantRecord | No
 
 
 def tenant_id(connection: sa.engine.Connection, slug: str) -> int | None:
-    return connection.execute(sa.select(tenants.c.id).where(tenants.c.slug == slug)).scalar()
+    found = connection.execute(sa.select(tenants.c.id).where(tenants.c.slug == slug)).scalar()
+    return None if found is None else int(found)
 
 
 def upsert_tenant(connection: sa.engine.Connection, record: TenantRecord) -> TenantRecord:
@@ -92,8 +93,9 @@ def replace_members(connection: sa.engine.Connection, slug: str, members: Sequen
 
 def tenant_of_user(connection: sa.engine.Connection, user_id: int) -> str | None:
     """The slug of the tenant a user belongs to, or None (platform users)."""
-    return connection.execute(
+    slug = connection.execute(
         sa.select(tenants.c.slug)
         .join(tenant_memberships, tenants.c.id == tenant_memberships.c.tenant_id)
         .where(tenant_memberships.c.user_id == user_id)
     ).scalar()
+    return None if slug is None else str(slug)

@@ -7,7 +7,7 @@ reach the registry tables in the metadata DB.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Response, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
@@ -16,7 +16,6 @@ from superset.extensions import db, security_manager
 
 from supertenant.registry import migrate, store
 from supertenant.registry.records import Membership, TenantRecord
-
 from supertenant.superset_ext.names import REGISTRY_VIEW
 
 
@@ -25,7 +24,7 @@ class TenantRegistryApi(BaseApi):
 
     resource_name = "supertenant"
     class_permission_name = REGISTRY_VIEW
-    method_permission_name = {
+    method_permission_name: ClassVar[dict[str, str]] = {
         "status": "read",
         "list_tenants": "read",
         "get_tenant": "read",
