@@ -28,6 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from supertenant.templates.vocabulary import (
     DATASET_NAMES,
+    DEFAULT_DATASET,
     DIMENSION_NAMES,
     METRIC_NAMES,
     TIME_GRAINS,
@@ -63,9 +64,7 @@ def one_of(code: str, noun: str, allowed: Sequence[str]) -> BeforeValidator:
 
 def raise_at(loc: tuple[str | int, ...], error: PydanticCustomError, value: object) -> None:
     """Raise `error` located at a field, from inside a model validator (pydantic merges it)."""
-    raise ValidationError.from_exception_data(
-        "Params", [InitErrorDetails(type=error, loc=loc, input=value)]
-    )
+    raise ValidationError.from_exception_data("Params", [InitErrorDetails(type=error, loc=loc, input=value)])
 
 
 Dataset = Annotated[DatasetName, one_of("unknown_dataset", "contract dataset", DATASET_NAMES)]
@@ -236,7 +235,7 @@ class ChartParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dataset: Dataset = Field(
-        default="ads_campaign_daily",
+        default=DEFAULT_DATASET,
         description=(
             "Contract view to query: ads_campaign_daily (campaign x device, the default), ads_adgroup_daily, "
             "ads_keyword_daily (keywords) or ads_geo_daily (regions)."
@@ -284,4 +283,3 @@ def unique(field: str, values: Sequence[Any]) -> None:
                 custom_error("duplicate_value", f"{field} lists {value!r} twice"),
                 value,
             )
-

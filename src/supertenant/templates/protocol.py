@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 import json
 import re
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Self, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -50,7 +50,7 @@ class DatasetRef(BaseModel):
     @field_validator("uuid")
     @classmethod
     def _canonical_uuid(cls, value: str) -> str:
-        return str(uuid.UUID(value))
+        return str(UUID(value))
 
 
 class RenderContext(BaseModel):
@@ -303,14 +303,18 @@ class DashboardTemplate(ABC):
     def markdown(self) -> list[MarkdownBlock]:
         return []
 
+    def markdown_text(self, block: MarkdownBlock, ctx: RenderContext) -> str:
+        """A markdown block's text for this tenant; override to fill in tenant details."""
+        return block.text(ctx.locale)
+
     def native_filters(self, ctx: RenderContext, charts: Mapping[str, RenderedChart]) -> list[dict[str, Any]]:
         """Superset `native_filter_configuration` entries; none by default."""
         return []
 
-    def uuid(self, tenant_slug: str) -> uuid.UUID:
+    def dashboard_uuid(self, tenant_slug: str) -> UUID:
         return object_uuid(tenant_slug, "dashboard", self.name)
 
-    def chart_uuid(self, tenant_slug: str, key: str) -> uuid.UUID:
+    def chart_uuid(self, tenant_slug: str, key: str) -> UUID:
         """The UUID of the chart a slot becomes for a tenant (version-independent)."""
         return object_uuid(tenant_slug, "dashboard", self.name, "chart", key)
 
@@ -324,7 +328,10 @@ class DashboardTemplate(ABC):
         if missing:
             raise TemplateError("missing_chart", f"{self.ref} needs charts for slots {missing}", missing)
         blocks = {block.key: block for block in self.markdown()}
-        rows = [[self._component(cell, row.height, ctx, charts, blocks) for cell in row.cells] for row in self.rows()]
+        rows = [
+            [self._component(cell, row.height, ctx, charts, blocks) for cell in row.cells]
+            for row in self.rows()
+        ]
         placed = [cell.key for row in self.rows() for cell in row.cells]
         unplaced = sorted((set(slots) | set(blocks)) - set(placed))
         if unplaced:
@@ -353,12 +360,12 @@ class DashboardTemplate(ABC):
                 "default_filters": "{}",
             },
             slug=self.slug(ctx.tenant_slug),
-            uuid=str(self.uuid(ctx.tenant_slug)),
+            uuid=str(self.dashboard_uuid(ctx.tenant_slug)),
             template={"name": self.name, "version": self.version},
         )
 
-    @staticmethod
     def _component(
+        self,
         cell: Cell,
         height: int,
         ctx: RenderContext,
@@ -366,7 +373,7 @@ class DashboardTemplate(ABC):
         blocks: Mapping[str, MarkdownBlock],
     ) -> Component:
         if cell.key in blocks:
-            meta = {"code": blocks[cell.key].text(ctx.locale), "width": cell.width, "height": height}
+            meta = {"code": self.markdown_text(blocks[cell.key], ctx), "width": cell.width, "height": height}
             return Component(f"MARKDOWN-{cell.key}", "MARKDOWN", meta)
         chart = charts.get(cell.key)
         if chart is None:

@@ -44,12 +44,12 @@ _QUERY_FIELD_ALIASES = {
 }
 
 
-def metric_label(metric: Any) -> str:
+def get_metric_label(metric: Any) -> str:
     """getMetricLabel: a saved metric is its own label; an adhoc metric has `label`."""
     return metric if isinstance(metric, str) else str(metric.get("label") or metric.get("sqlExpression"))
 
 
-def column_label(column: Any) -> str:
+def get_column_label(column: Any) -> str:
     """getColumnLabel: a physical column is its own label; an adhoc column has `label`."""
     return column if isinstance(column, str) else str(column.get("label") or column.get("sqlExpression"))
 
@@ -57,7 +57,7 @@ def column_label(column: Any) -> str:
 def x_axis_label(form: Mapping[str, Any]) -> str | None:
     """getXAxisLabel: the x axis, or `__timestamp` for legacy time-series form data."""
     if form.get("granularity_sqla") or form.get("x_axis"):
-        return column_label(form["x_axis"]) if form.get("x_axis") else DTTM_ALIAS
+        return get_column_label(form["x_axis"]) if form.get("x_axis") else DTTM_ALIAS
     return None
 
 
@@ -102,8 +102,8 @@ def extract_query_fields(form: Mapping[str, Any]) -> tuple[list[Any], list[Any] 
         elif name == "orderby":
             orderby += [json.loads(item) if isinstance(item, str) else item for item in items]
     return (
-        _dedupe([column for column in columns if column != ""], column_label),
-        None if query_mode == "raw" else _dedupe(metrics, metric_label),
+        _dedupe([column for column in columns if column != ""], get_column_label),
+        None if query_mode == "raw" else _dedupe(metrics, get_metric_label),
         orderby or None,
     )
 
@@ -207,16 +207,16 @@ def extra_metrics(form: Mapping[str, Any]) -> list[Any]:
     """extractExtraMetrics: the sort metric of an ungrouped x-axis sort when it is not charted."""
     limit_metric = form.get("timeseries_limit_metric")
     sort = form.get("x_axis_sort")
-    if form.get("groupby") or not limit_metric or metric_label(limit_metric) != sort:
+    if form.get("groupby") or not limit_metric or get_metric_label(limit_metric) != sort:
         return []
-    if any(metric_label(metric) == sort for metric in form.get("metrics") or []):
+    if any(get_metric_label(metric) == sort for metric in form.get("metrics") or []):
         return []
     return [limit_metric]
 
 
 def pivot_operator(form: Mapping[str, Any], query: Mapping[str, Any]) -> dict[str, Any] | None:
     """pivotOperator: one column per metric (and series), indexed by the x axis."""
-    metrics = [metric_label(m) for m in [*(query.get("metrics") or []), *extra_metrics(form)]]
+    metrics = [get_metric_label(m) for m in [*(query.get("metrics") or []), *extra_metrics(form)]]
     index = x_axis_label(form)
     if not index or not metrics:
         return None
@@ -225,7 +225,7 @@ def pivot_operator(form: Mapping[str, Any], query: Mapping[str, Any]) -> dict[st
         "operation": "pivot",
         "options": {
             "index": [index],
-            "columns": [column_label(column) for column in series or []],
+            "columns": [get_column_label(column) for column in series or []],
             "aggregates": {metric: {"operator": "mean"} for metric in metrics},
             "drop_missing_columns": not form.get("show_empty_columns"),
         },
@@ -244,7 +244,7 @@ def rename_operator(form: Mapping[str, Any], query: Mapping[str, Any]) -> dict[s
     ):
         return {
             "operation": "rename",
-            "options": {"columns": {metric_label(metrics[0]): None}, "level": 0, "inplace": True},
+            "options": {"columns": {get_metric_label(metrics[0]): None}, "level": 0, "inplace": True},
         }
     return None
 
@@ -253,7 +253,7 @@ def x_axis_sort_operator(form: Mapping[str, Any]) -> dict[str, Any] | None:
     """sortOperator for a categorical x axis sorted by a metric or by itself (ungrouped only)."""
     sort, ascending = form.get("x_axis_sort"), form.get("x_axis_sort_asc")
     index = x_axis_label(form)
-    sortable = [index, *(metric_label(m) for m in [*(form.get("metrics") or []), *extra_metrics(form)])]
+    sortable = [index, *(get_metric_label(m) for m in [*(form.get("metrics") or []), *extra_metrics(form)])]
     if sort is None or ascending is None or sort not in sortable or form.get("groupby"):
         return None
     if sort == index:

@@ -18,6 +18,7 @@ Locale = Literal["ja", "en"]
 
 DatasetName = Literal["ads_campaign_daily", "ads_adgroup_daily", "ads_keyword_daily", "ads_geo_daily"]
 DATASET_NAMES: tuple[str, ...] = get_args(DatasetName)
+DEFAULT_DATASET: DatasetName = "ads_campaign_daily"
 
 MetricName = Literal[
     "impressions", "clicks", "cost", "conversions", "conversion_value", "ctr", "cpc", "cvr", "cpa", "roas"
@@ -137,5 +138,7 @@ def join_labels(labels: Sequence[str], locale: Locale) -> str:
 def close_matches(value: object, allowed: Iterable[str], *, limit: int = 5) -> list[str]:
     """The allowed values nearest to `value`, or all of them (up to 12) when none is near."""
     options = list(allowed)
-    near = difflib.get_close_matches(str(value), options, n=limit, cutoff=0.5) if isinstance(value, str) else []
+    near = (
+        difflib.get_close_matches(str(value), options, n=limit, cutoff=0.5) if isinstance(value, str) else []
+    )
     return near or options[:12]

@@ -41,7 +41,10 @@ class TrendParams(ChartParams):
         default=None, description="A dimension to split into one series per value, e.g. campaign_type."
     )
     top_n: int = Field(
-        default=5, ge=1, le=MAX_SERIES, description="With a breakdown: how many series (largest first metric)."
+        default=5,
+        ge=1,
+        le=MAX_SERIES,
+        description="With a breakdown: how many series (largest first metric).",
     )
     style: Style = Field(default="line", description="line, bar or area.")
 
@@ -66,7 +69,12 @@ class TrendTemplate(ChartTemplate[TrendParams]):
                 "time_grain": "day",
                 "time_range": 'DATEADD(DATETIME("today"), -30, day) : today',
             },
-            {"metrics": ["roas"], "time_grain": "month", "breakdown": "campaign_type", "time_range": "Last year"},
+            {
+                "metrics": ["roas"],
+                "time_grain": "month",
+                "breakdown": "campaign_type",
+                "time_range": "Last year",
+            },
             {
                 "dataset": "ads_geo_daily",
                 "metrics": ["cost"],

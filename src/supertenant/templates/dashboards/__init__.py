@@ -1,0 +1,1 @@
+"""Built-in dashboard templates, one per module; `templates/catalog.py` registers them."""
