@@ -1,4 +1,4 @@
-"""Superset's configuration as built from supertenant settings: defaults, Redis, hardening, the config file."""
+"""Superset config built from supertenant settings: defaults, Redis, hardening, the config file."""
 
 from __future__ import annotations
 
@@ -22,7 +22,12 @@ from supertenant.superset_ext.config import build_superset_config
 STRONG_KEY = "k" * 20 + "Q7x!" * 5  # 40 characters, not a placeholder
 STRONG_GUEST = "g" * 24 + "Z9?y" * 4
 REDIS_URL = "redis://cache.internal:6380/2"
-CACHE_KEYS = ("CACHE_CONFIG", "DATA_CACHE_CONFIG", "FILTER_STATE_CACHE_CONFIG", "EXPLORE_FORM_DATA_CACHE_CONFIG")
+CACHE_KEYS = (
+    "CACHE_CONFIG",
+    "DATA_CACHE_CONFIG",
+    "FILTER_STATE_CACHE_CONFIG",
+    "EXPLORE_FORM_DATA_CACHE_CONFIG",
+)
 CONFIG_FILE = Path(supertenant.superset_ext.__file__).parent / "superset_config.py"
 
 
@@ -120,7 +125,9 @@ def test_results_backend_points_at_the_redis_url(
     assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["password"]) == (host, port, db, password)
 
 
-_MISREAD = "results_backend() parses the URL by hand and does not read it like redis.from_url (Celery, caches)"
+_MISREAD = (
+    "results_backend() parses the URL by hand and does not read it like redis.from_url (Celery, caches)"
+)
 
 
 @pytest.mark.parametrize(
@@ -240,7 +247,11 @@ def test_session_cookie_is_secure_outside_dev(tmp_path: Path, env: str, secure: 
 
 @pytest.mark.parametrize(
     ("setting", "key"),
-    [("talisman", "TALISMAN_ENABLED"), ("proxy_fix", "ENABLE_PROXY_FIX"), ("rate_limits", "RATELIMIT_ENABLED")],
+    [
+        ("talisman", "TALISMAN_ENABLED"),
+        ("proxy_fix", "ENABLE_PROXY_FIX"),
+        ("rate_limits", "RATELIMIT_ENABLED"),
+    ],
 )
 def test_switches_follow_settings(tmp_path: Path, setting: str, key: str) -> None:
     assert build_superset_config(settings(tmp_path, **{setting: False}))[key] is False
@@ -319,7 +330,9 @@ def test_config_file_exposes_the_same_keys(
 
     assert set(exposed) == set(expected)
     comparable = {
-        k for k, v in expected.items() if k not in ("RESULTS_BACKEND", "CELERY_CONFIG") and "CODEC" not in str(v)
+        k
+        for k, v in expected.items()
+        if k not in ("RESULTS_BACKEND", "CELERY_CONFIG") and "CODEC" not in str(v)
     }
     assert {k: exposed[k] for k in comparable} == {k: expected[k] for k in comparable}
     assert exposed["SECRET_KEY"] == STRONG_KEY

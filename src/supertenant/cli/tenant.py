@@ -116,3 +116,26 @@ def _print_changes(result: ApplyResult, *, verb: str) -> None:
     console.print(f"[bold]{result.slug}[/]: {len(result.changes)} {verb}")
     for change in result.changes:
         console.print(f"  {change.describe()}", highlight=False)
+
+
+@app.command()
+@command
+def delete(
+    slug: str,
+    export: Path | None = typer.Option(
+        None, "--export", help="Export the tenant's dashboards and datasets here first"
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be deleted"),
+) -> None:
+    """Remove every object of the tenant (and nothing of any other); refuses objects it does not own."""
+    from supertenant.provision.teardown import Teardown
+
+    if not (yes or dry_run):
+        typer.confirm(f"Delete tenant {slug!r} and every object it owns?", abort=True)
+    with admin_client() as client:
+        changes = Teardown(client, slug).run(export_dir=export, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"[bold]{slug}[/]: {verb} {len(changes)} object(s)")
+    for change in changes:
+        console.print(f"  {change.describe()}", highlight=False)

@@ -184,6 +184,7 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8088) -> None:
         print_logins(creds, console)
         console.print(f"Logins saved to {paths.credentials}. Press Ctrl-C to stop.")
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored (nohup, &)
         process.wait()
     except KeyboardInterrupt:
         console.print("Stopping…")
