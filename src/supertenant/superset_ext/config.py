@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from supertenant.settings import Environment, Settings, get_settings
 
@@ -64,20 +63,17 @@ def state_cache_config(settings: Settings, prefix: str, timeout: int) -> dict[st
 
 
 def results_backend(settings: Settings) -> Any:
-    """SQL Lab's async results store: Redis when configured, else none (sync queries only)."""
+    """SQL Lab's async results store: Redis when configured, else none (sync queries only).
+
+    The client is built with ``redis.Redis.from_url`` so the URL means exactly what it means to
+    Celery and Flask-Caching (ACL user, percent-encoded password, ``rediss://`` TLS).
+    """
     if not settings.redis_url:
         return None
+    import redis
     from cachelib.redis import RedisCache
 
-    parts = urlsplit(settings.redis_url)
-    db = int(parts.path.lstrip("/") or 0)
-    return RedisCache(
-        host=parts.hostname or "localhost",
-        port=parts.port or 6379,
-        db=db,
-        password=parts.password,
-        key_prefix="supertenant_results_",
-    )
+    return RedisCache(host=redis.Redis.from_url(settings.redis_url), key_prefix="supertenant_results_")
 
 
 def celery_config(settings: Settings) -> type | None:

@@ -8,10 +8,11 @@ Checks that need the tenant's actual datasets happen later, at render time (`che
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NoReturn, Self
 
 from pydantic import (
     BaseModel,
@@ -62,7 +63,7 @@ def one_of(code: str, noun: str, allowed: Sequence[str]) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def raise_at(loc: tuple[str | int, ...], error: PydanticCustomError, value: object) -> None:
+def raise_at(loc: tuple[str | int, ...], error: PydanticCustomError, value: object) -> NoReturn:
     """Raise `error` located at a field, from inside a model validator (pydantic merges it)."""
     raise ValidationError.from_exception_data("Params", [InitErrorDetails(type=error, loc=loc, input=value)])
 
@@ -151,11 +152,12 @@ def _iso_range(start_text: str, end_text: str) -> str:
 
 
 def _time_range_suggestions(text: str) -> list[str]:
+    """A rolling phrase ("last 30 days") gets its DATEADD form; a near-miss its literal; else examples."""
     if match := _ROLLING_WORDS.fullmatch(text):
         return [rolling_range(min(int(match.group(1)) or 1, MAX_DATEADD_UNITS), match.group(2).lower())]
-    near = close_matches(text, TIME_RANGE_LITERALS, limit=3)
-    if len(near) < len(TIME_RANGE_LITERALS[:12]):
-        return near
+    near = difflib.get_close_matches(text.lower(), list(_LITERALS_BY_KEY), n=3, cutoff=0.6)
+    if near:
+        return [_LITERALS_BY_KEY[key] for key in near]
     return ["Last month", "previous calendar month", rolling_range(30, "day"), "2025-01-01 : 2025-02-01"]
 
 
@@ -183,6 +185,19 @@ MAX_FILTER_VALUES = 1000
 Scalar = StrictStr | StrictInt | StrictFloat
 
 
+def _value_shape(value: object) -> object:
+    """One clear error for a value that is neither a scalar nor a list of scalars (not 4 union errors)."""
+
+    def scalar(item: object) -> bool:
+        return isinstance(item, str | int | float) and not isinstance(item, bool)
+
+    if scalar(value) or (isinstance(value, list) and all(scalar(item) for item in value)):
+        return value
+    raise custom_error(
+        "invalid_filter", f"a filter value must be a string, a number or a list of them, not {value!r}"
+    )
+
+
 class Filter(BaseModel):
     """One row filter, applied as a Superset adhoc WHERE filter."""
 
@@ -197,7 +212,7 @@ class Filter(BaseModel):
     op: Annotated[FilterOp, one_of("invalid_filter_op", "filter operator", FILTER_OPS)] = Field(
         description="Comparison: ==, !=, IN, NOT IN, >, <, >=, <=, LIKE (with % wildcards)."
     )
-    value: Scalar | list[Scalar] = Field(
+    value: Annotated[Scalar | list[Scalar], BeforeValidator(_value_shape)] = Field(
         description="A single value; a non-empty list for IN / NOT IN; a string pattern for LIKE."
     )
 

@@ -328,8 +328,9 @@ class DashboardTemplate(ABC):
         if missing:
             raise TemplateError("missing_chart", f"{self.ref} needs charts for slots {missing}", missing)
         blocks = {block.key: block for block in self.markdown()}
+        slot_charts = {key: charts[key] for key in slots}  # extra charts given are not ours to place
         rows = [
-            [self._component(cell, row.height, ctx, charts, blocks) for cell in row.cells]
+            [self._component(cell, row.height, ctx, slot_charts, blocks) for cell in row.cells]
             for row in self.rows()
         ]
         placed = [cell.key for row in self.rows() for cell in row.cells]
