@@ -130,21 +130,9 @@ def test_chart_csv_only_with_the_feature(role: str, features: Features) -> None:
     assert (("can_csv", "Superset") in perms(role, features)) is features.csv_export
 
 
-_SQL_LAB_CSV = pytest.mark.xfail(
-    strict=True,
-    reason="SQL_LAB includes ('can_export_csv', 'SQLLab'), so an admin with sql_lab on and "
-    "csv_export off can still download CSV from SQL Lab",
-)
-
-
 @pytest.mark.parametrize(
     ("role", "sql_lab", "explore"),
-    [
-        pytest.param(role, sql_lab, explore, marks=[_SQL_LAB_CSV] if role == "admin" and sql_lab else [])
-        for role in ROLES
-        for sql_lab in (False, True)
-        for explore in (False, True)
-    ],
+    [(role, sql_lab, explore) for role in ROLES for sql_lab in (False, True) for explore in (False, True)],
 )
 def test_no_csv_download_of_any_kind_without_csv_export(role: str, sql_lab: bool, explore: bool) -> None:
     features = Features(csv_export=False, sql_lab=sql_lab, explore=explore)

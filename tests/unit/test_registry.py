@@ -233,11 +233,6 @@ def test_relax_leaves_other_schemas_alone(tmp_path: Path, ddl: str | None) -> No
     engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="relax_sqlite_dataset_name_constraint uses .rstrip(')'), which also eats the ')' of the "
-    "last constraint when the DDL closes with '...UNIQUE (uuid))': the rebuilt CREATE TABLE is invalid",
-)
 def test_one_line_ddl_is_relaxed_too(tmp_path: Path) -> None:
     url = make_superset_db(tmp_path / "one_line.db", tables_ddl=TABLES_DDL_ONE_LINE)
     engine = sa.create_engine(url)
@@ -451,14 +446,7 @@ def test_valid_slugs(slug: str) -> None:
 @pytest.mark.parametrize(
     "slug",
     [
-        pytest.param(
-            "a",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="TenantRecord's slug pattern accepts 1 character; the spec requires 2-40 "
-                "and the registry API validates request bodies with TenantRecord",
-            ),
-        ),
+        "a",
         "",
         "-acme",
         "acme-",

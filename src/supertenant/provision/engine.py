@@ -19,19 +19,24 @@ from typing import Any, Literal
 
 import structlog
 
-from supertenant.errors import NotFoundError, OwnershipError
+from supertenant.errors import NotFoundError, OwnershipError, SpecError
 from supertenant.provision import desired
+from supertenant.provision.dashboards import DashboardInstantiator
 from supertenant.provision.permissions import Permission, base_permissions, dataset_permission
 from supertenant.reconcile.plan import Change
 from supertenant.registry.records import Membership, TenantRecord
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec, UserSpec
 from supertenant.superset_api.client import JSON, SupersetClient
+from supertenant.templates import registry as template_registry
+from supertenant.templates.errors import TemplateError
+from supertenant.templates.protocol import DashboardTemplate, DatasetRef, RenderContext
 from supertenant.templates.uuids import object_uuid
 
 log = structlog.get_logger(__name__)
 
 ROLES: tuple[Literal["admin", "editor", "viewer"], ...] = ("admin", "editor", "viewer")
 PLACEHOLDER_ID = -1  # stands for an object a dry run would have created
+HOME_TEMPLATE = "getting_started"  # the users' home page at first login
 
 
 @dataclass
@@ -55,6 +60,7 @@ class _State:
     datasets: dict[str, int] = field(default_factory=dict)
     roles: dict[str, int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
+    dataset_columns: dict[str, frozenset[str]] = field(default_factory=dict)
     dashboards: dict[str, int] = field(default_factory=dict)
     home_dashboard_id: int | None = None
 
@@ -108,12 +114,14 @@ class Provisioner:
         result = ApplyResult(spec.slug)
         run = _Run(self, spec, base_dir, dry_run, result)
         run.check_contract()
+        templates = run.resolve_templates()
         run.claim_registry()
         run.database()
         run.datasets()
         run.roles()
         run.users()
         run.rls()
+        run.dashboards(templates)
         run.finish_registry()
         return result
 
@@ -153,6 +161,18 @@ class _Run:
 
             path = Path(desired.duckdb_uri(warehouse, self.base_dir).removeprefix("duckdb:///"))
             check_contract(path, warehouse.schema_name)
+
+    def resolve_templates(self) -> list[DashboardTemplate]:
+        """Every dashboard template the spec names, resolved before anything is created."""
+        problems, found = [], []
+        for ref in self.spec.templates:
+            try:
+                found.append(template_registry.dashboard(ref.name, ref.version))
+            except TemplateError as exc:
+                problems.append(f"templates: {exc}")
+        if problems:
+            raise SpecError(problems, source=self.spec.slug)
+        return found
 
     def claim_registry(self) -> None:
         """The registry row is written first: it is what makes every later object ours."""
@@ -223,6 +243,9 @@ class _Run:
 
     def _converge_dataset(self, dataset_id: int, want: JSON, *, created: bool) -> None:
         current = self.client.get(f"/api/v1/dataset/{dataset_id}")["result"]
+        self.state.dataset_columns[want["table_name"]] = frozenset(
+            c["column_name"] for c in current.get("columns", [])
+        )
         if not created:
             self._refuse_foreign(current, "dataset", want["table_name"], want["uuid"])
         wanted_metrics = desired.metric_essence(self.spec)
@@ -368,6 +391,38 @@ class _Run:
         diff = _diff(want, observed)
         if diff and self.change("update", "rls", name, fields=sorted(diff)):
             self.client.put(f"/api/v1/rowlevelsecurity/{found['id']}", body)
+
+    def dashboards(self, templates: list[DashboardTemplate]) -> None:
+        instantiator = DashboardInstantiator(self.client, self.spec.slug, self.change, self.dry_run)
+        if PLACEHOLDER_ID in self.state.datasets.values():
+            for template in templates:  # a dry run that would create the datasets first
+                self.change("create", "dashboard", template.slug(self.spec.slug), template=template.ref)
+            return
+        ctx = self.render_context()
+        for template in templates:
+            dashboard_id = instantiator.converge(template, ctx)
+            if dashboard_id is not None:
+                self.state.dashboards[template.name] = dashboard_id
+        self.state.home_dashboard_id = self.state.dashboards.get(HOME_TEMPLATE)
+
+    def render_context(self) -> RenderContext:
+        metrics = frozenset(m["metric_name"] for m in desired.metric_essence(self.spec))
+        admins = [u.email for u in self.spec.users if u.role == "admin"]
+        return RenderContext(
+            tenant_slug=self.spec.slug,
+            locale=self.spec.locale,
+            support_contact=admins[0] if admins else None,
+            datasets={
+                name: DatasetRef(
+                    id=dataset_id,
+                    uuid=str(object_uuid(self.spec.slug, "dataset", name)),
+                    name=name,
+                    columns=self.state.dataset_columns.get(name, frozenset()),
+                    metrics=metrics,
+                )
+                for name, dataset_id in self.state.datasets.items()
+            },
+        )
 
     def finish_registry(self) -> None:
         record = self._record(status="active")

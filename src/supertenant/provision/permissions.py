@@ -81,7 +81,6 @@ SQL_LAB: tuple[Permission, ...] = (
         "can_get_results",
         "can_format_sql",
         "can_estimate_query_cost",
-        "can_export_csv",
     ),
     *_expand("Superset", "can_sqllab", "can_sqllab_history"),
     *_expand("Query", "can_read"),
@@ -103,6 +102,8 @@ SQL_LAB: tuple[Permission, ...] = (
     *_expand("Query Search", "menu_access"),
     *_expand("Saved Queries", "menu_access"),
 )
+
+SQL_LAB_CSV: tuple[Permission, ...] = (*_expand("SQLLab", "can_export_csv"),)
 
 # Held by no tenant role, ever; a test checks none of the sets above contains one of these.
 FORBIDDEN_VIEWS = frozenset(
@@ -151,6 +152,8 @@ def base_permissions(role: str, features: Features) -> list[Permission]:
             perms += EXPLORE
     if role == "admin" and features.sql_lab:
         perms += SQL_LAB
+        if features.csv_export:
+            perms += SQL_LAB_CSV
     return sorted(set(perms))
 
 

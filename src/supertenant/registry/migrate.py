@@ -78,7 +78,9 @@ def relax_sqlite_dataset_name_constraint(engine: sa.engine.Engine) -> bool:
         new_sql = _STRAY_UNIQUE.sub("", row[0], count=1).replace(
             'CREATE TABLE "tables"', 'CREATE TABLE "tables_new"'
         )
-        new_sql = new_sql.rstrip().rstrip(")") + (
+        new_sql = new_sql.rstrip()
+        assert new_sql.endswith(")"), "unexpected CREATE TABLE statement for `tables`"
+        new_sql = new_sql[:-1] + (
             ",\n\tCONSTRAINT _customer_location_uc UNIQUE (database_id, catalog, schema, table_name)\n)"
         )
         indexes = [

@@ -16,7 +16,7 @@ class TenantRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
     name: str = Field(min_length=1, max_length=200)
     locale: Literal["ja", "en"] = "en"
     plan: str = "standard"
