@@ -108,19 +108,27 @@ def test_interrupted_applies_converge_without_duplicates(
     spec = lifecycle_spec(tmp_path, "interrupted", "456-789-0123")
     with server.admin() as admin:
         before = inventory(admin)
-    for limit in (1, 4, 9, 14, 30):
+    counter = InterruptingClient(server.url, server.admin_username, server.admin_password, limit=10**6)
+    with counter, server.admin() as admin:
+        Provisioner(counter).apply(spec, tmp_path)
+        total = counter.writes
+        Teardown(admin, "interrupted").run()
+    assert total > 20
+    for limit in sorted({1, total // 4, total // 2, 3 * total // 4, total - 1}):
         client = InterruptingClient(server.url, server.admin_username, server.admin_password, limit=limit)
         with client, pytest.raises(TemporaryError):
             Provisioner(client).apply(spec, tmp_path)
-    with server.admin() as admin:
-        Provisioner(admin).apply(spec, tmp_path)
-        assert Provisioner(admin).plan(spec, tmp_path).changes == []
-        after = inventory(admin)
-        for kind in ("databases", "datasets", "charts", "dashboards", "roles", "users", "rls"):
-            assert len(after[kind]) == len(set(after[kind])), kind
-        assert after["datasets"].count("interrupted.ads_campaign_daily") == 1
-        Teardown(admin, "interrupted").run()
-        assert inventory(admin) == before
+        with server.admin() as admin:
+            Provisioner(admin).apply(spec, tmp_path)
+            assert Provisioner(admin).plan(spec, tmp_path).changes == [], (
+                f"not converged after a cut at {limit}"
+            )
+            after = inventory(admin)
+            for kind in ("databases", "datasets", "charts", "dashboards", "roles", "users", "rls"):
+                assert len(after[kind]) == len(set(after[kind])), (kind, limit)
+            assert after["datasets"].count("interrupted.ads_campaign_daily") == 1
+            Teardown(admin, "interrupted").run()
+            assert inventory(admin) == before, f"teardown after a cut at {limit} left objects"
 
 
 def test_delete_removes_every_object_and_nothing_else(
