@@ -64,6 +64,7 @@ class DashboardInstantiator:
         self.slug = slug
         self.record = record
         self.dry_run = dry_run
+        self.kept: list[str] = []  # charts users changed: never touched, never reported as a change
 
     def converge(self, template: DashboardTemplate, ctx: RenderContext) -> int | None:
         """Returns the dashboard id (None in a dry run that would create it)."""
@@ -110,7 +111,7 @@ class DashboardInstantiator:
         if action == "update" and self.record("update", "chart", payload.slice_name):
             self.client.put(f"/api/v1/chart/{chart_id}", payload.chart_body())
         elif action == "keep":
-            self.record("update", "chart", payload.slice_name, skipped="changed by a user; left alone")
+            self.kept.append(payload.slice_name)
         return chart_id
 
     def _dashboard_shell(self, template: DashboardTemplate) -> int | None:

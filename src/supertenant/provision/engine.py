@@ -23,6 +23,7 @@ from supertenant.errors import NotFoundError, OwnershipError, SpecError
 from supertenant.provision import desired
 from supertenant.provision.dashboards import DashboardInstantiator
 from supertenant.provision.permissions import Permission, base_permissions, dataset_permission
+from supertenant.provision.upgrade import support_contact
 from supertenant.reconcile.plan import Change
 from supertenant.registry.records import Membership, TenantRecord
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec, UserSpec
@@ -407,11 +408,11 @@ class _Run:
 
     def render_context(self) -> RenderContext:
         metrics = frozenset(m["metric_name"] for m in desired.metric_essence(self.spec))
-        admins = [u.email for u in self.spec.users if u.role == "admin"]
+        admins = sorted(u.email for u in self.spec.users if u.role == "admin")
         return RenderContext(
             tenant_slug=self.spec.slug,
             locale=self.spec.locale,
-            support_contact=admins[0] if admins else None,
+            support_contact=support_contact(admins),
             datasets={
                 name: DatasetRef(
                     id=dataset_id,
