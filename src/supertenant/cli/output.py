@@ -12,8 +12,8 @@ from rich.console import Console
 
 from supertenant.errors import PermanentError, ReasonsError, SupertenantError, TemporaryError
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:

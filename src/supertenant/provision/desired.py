@@ -12,6 +12,7 @@ from typing import Any
 
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec
 from supertenant.templates.uuids import object_uuid
+from supertenant.warehouse.bigquery import SUPERSET_EXTRA_KEY
 from supertenant.warehouse.contract import CONTRACT_VIEWS, SAVED_METRICS, ViewContract
 
 OWNER_URL_PREFIX = "supertenant://tenant/"
@@ -33,6 +34,7 @@ def duckdb_uri(warehouse: DuckDBWarehouse, base_dir: Path) -> str:
 def database_essence(spec: TenantSpec, base_dir: Path) -> dict[str, Any]:
     """The tenant's own Superset database connection (credentials are handled apart)."""
     warehouse = spec.warehouse
+    tenant_extra: dict[str, Any] = {}
     if isinstance(warehouse, DuckDBWarehouse):
         uri = duckdb_uri(warehouse, base_dir)
         # Read-only and no file or network access from SQL: the tenant sees only what the views expose.
@@ -42,10 +44,14 @@ def database_essence(spec: TenantSpec, base_dir: Path) -> dict[str, Any]:
     else:
         uri = f"bigquery://{warehouse.project}"
         engine_params = {}
+        # BigQuery: the per-query byte cap, put on every job by superset_ext.bigquery (docs/bigquery.md).
+        if warehouse.maximum_bytes_billed is not None:
+            tenant_extra[SUPERSET_EXTRA_KEY] = {"maximum_bytes_billed": warehouse.maximum_bytes_billed}
     extra = {
         "engine_params": engine_params,
         "metadata_cache_timeout": {},
         "schemas_allowed_for_file_upload": [],
+        **tenant_extra,
     }
     return {
         "database_name": spec.database_name,

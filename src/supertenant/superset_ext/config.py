@@ -95,6 +95,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     """Every Superset config key supertenant sets, as a dict of UPPERCASE names."""
     settings = settings or get_settings()
     production = settings.env is not Environment.DEV
+    from supertenant.superset_ext import bigquery
     from supertenant.superset_ext.app import init_app
     from supertenant.superset_ext.security import SupertenantSecurityManager
 
@@ -133,4 +134,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         "LOG_LEVEL": settings.log_level,
         "FLASK_APP_MUTATOR": init_app,
         "CUSTOM_SECURITY_MANAGER": SupertenantSecurityManager,
+        # BigQuery: every tenant query job carries labels and the tenant's byte cap (docs/bigquery.md).
+        "ENGINE_CONTEXT_MANAGER": bigquery.engine_context,
+        "DB_CONNECTION_MUTATOR": bigquery.db_connection_mutator,
     }
