@@ -39,6 +39,10 @@ log = structlog.get_logger(__name__)
 ROLES: tuple[Literal["admin", "editor", "viewer"], ...] = ("admin", "editor", "viewer")
 PLACEHOLDER_ID = -1  # stands for an object a dry run would have created
 HOME_TEMPLATE = "getting_started"  # the users' home page at first login
+# Superset's per-object permission kinds (`SupersetSecurityManager.OBJECT_SPEC_PERMISSIONS`): one PVM
+# per dataset, schema, catalog or database, so their number grows with the tenants.
+OBJECT_PERMISSIONS = frozenset({"datasource_access", "schema_access", "catalog_access", "database_access"})
+VIEW_NAMES_PER_REQUEST = 50  # keeps the rison `q` of a lookup by name well under URL length limits
 
 
 @dataclass
@@ -68,22 +72,26 @@ class _State:
 
 
 class PermissionIndex:
-    """(permission, view menu) → PVM id, fetched once and refreshed when a name is missing."""
+    """(permission, view menu) → PVM id, fetched with server-side filters so its cost stays flat.
+
+    Superset holds a fixed set of PVMs (a few hundred: one per view and action) plus one per
+    object for the object kinds in :data:`OBJECT_PERMISSIONS` — every dataset, schema, catalog
+    and database of every tenant. Listing them all would cost one request per 100 PVMs, a
+    number that grows with each tenant. So the fixed PVMs are listed once, excluding the
+    object kinds on the server, and object PVMs are looked up by view-menu name: a few
+    requests per apply whatever the number of tenants.
+    """
 
     def __init__(self, client: SupersetClient) -> None:
         self._client = client
         self._ids: dict[Permission, int] = {}
-
-    def refresh(self) -> None:
-        self._ids = {
-            (row["permission"]["name"], row["view_menu"]["name"]): row["id"]
-            for row in self._client.iter_list("security/permissions-resources")
-        }
+        self._fixed_loaded = False
 
     def ids(self, perms: Iterable[Permission]) -> list[int]:
         wanted = sorted(set(perms))
-        if any(p not in self._ids for p in wanted):
-            self.refresh()
+        unknown = [p for p in wanted if p not in self._ids]
+        if unknown:
+            self._load(unknown)
         missing = [p for p in wanted if p not in self._ids]
         if missing:
             raise NotFoundError(
@@ -92,6 +100,46 @@ class PermissionIndex:
                 + " — run `superset init` after upgrading Superset"
             )
         return [self._ids[p] for p in wanted]
+
+    def _load(self, perms: list[Permission]) -> None:
+        object_views = sorted({view for perm, view in perms if perm in OBJECT_PERMISSIONS})
+        if not self._fixed_loaded and any(perm not in OBJECT_PERMISSIONS for perm, _ in perms):
+            self._load_fixed()
+        if object_views:
+            self._load_views(object_views)
+
+    def _load_fixed(self) -> None:
+        """Every PVM except the per-object ones: constant in size, one listing per index."""
+        kinds = self._client.iter_list(
+            "security/permissions",
+            filters=[{"col": "name", "opr": "in", "value": sorted(OBJECT_PERMISSIONS)}],
+        )
+        excluded = [{"col": "permission", "opr": "nrel_o_m", "value": int(row["id"])} for row in kinds]
+        self._add(self._client.iter_list("security/permissions-resources", filters=excluded))
+        self._fixed_loaded = True
+
+    def _load_views(self, names: list[str]) -> None:
+        """The PVMs on these view menus (e.g. one dataset's ``datasource_access``): 1 + len(names) calls."""
+        view_ids: list[int] = []
+        for start in range(0, len(names), VIEW_NAMES_PER_REQUEST):
+            chunk = names[start : start + VIEW_NAMES_PER_REQUEST]
+            rows = self._client.iter_list(
+                "security/resources", filters=[{"col": "name", "opr": "in", "value": chunk}]
+            )
+            view_ids.extend(int(row["id"]) for row in rows if row.get("name") in chunk)
+        for view_id in view_ids:
+            self._add(
+                self._client.iter_list(
+                    "security/permissions-resources",
+                    filters=[{"col": "view_menu", "opr": "rel_o_m", "value": view_id}],
+                )
+            )
+
+    def _add(self, rows: Iterable[JSON]) -> None:
+        for row in rows:
+            permission, view_menu = row.get("permission"), row.get("view_menu")
+            if permission and view_menu:  # Superset can hold PVMs whose permission or view was deleted
+                self._ids[(permission["name"], view_menu["name"])] = int(row["id"])
 
 
 class Provisioner:

@@ -6,15 +6,20 @@ from flask import Flask
 
 from supertenant.logs import configure_logging
 from supertenant.settings import get_settings
+from supertenant.superset_ext.context import EXTENSION_KEY
+from supertenant.superset_ext.directory import TenantDirectory
 
 
 def init_app(app: Flask) -> None:
     """Wire supertenant into a Superset app, after FAB is set up and before Superset's views."""
-    from superset.extensions import appbuilder
+    from superset.extensions import appbuilder, db
 
+    from supertenant.superset_ext.guards import register_guards
     from supertenant.superset_ext.registry_api import TenantRegistryApi
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    app.extensions[EXTENSION_KEY] = TenantDirectory(lambda: db.engine)
     appbuilder.add_api(TenantRegistryApi)
+    register_guards(app)
     app.extensions["supertenant"] = {"env": settings.env.value}

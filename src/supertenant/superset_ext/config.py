@@ -97,7 +97,11 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     production = settings.env is not Environment.DEV
     from supertenant.superset_ext import bigquery
     from supertenant.superset_ext.app import init_app
-    from supertenant.superset_ext.security import SupertenantSecurityManager
+    from supertenant.superset_ext.security import (
+        SupertenantSecurityManager,
+        related_roles_filter,
+        related_users_filter,
+    )
 
     return {
         "SECRET_KEY": settings.require_secret("secret_key"),
@@ -134,6 +138,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         "LOG_LEVEL": settings.log_level,
         "FLASK_APP_MUTATOR": init_app,
         "CUSTOM_SECURITY_MANAGER": SupertenantSecurityManager,
+        "EXTRA_RELATED_QUERY_FILTERS": {"user": related_users_filter, "role": related_roles_filter},
         # BigQuery: every tenant query job carries labels and the tenant's byte cap (docs/bigquery.md).
         "ENGINE_CONTEXT_MANAGER": bigquery.engine_context,
         "DB_CONNECTION_MUTATOR": bigquery.db_connection_mutator,

@@ -387,8 +387,9 @@ def observe_contract(client: bigquery.Client, project: str, dataset: str) -> dic
 def check_contract(client: bigquery.Client, project: str, dataset: str) -> None:
     """Raise ContractError naming every missing view, missing column, wrong type and broken view.
 
-    A view whose base table lost a column still lists its old columns in INFORMATION_SCHEMA, so each
-    present view is also dry-run (free on BigQuery) to prove it still binds.
+    INFORMATION_SCHEMA keeps a view's columns as they were when it was saved, so each present view is
+    also dry-run (free on BigQuery): a view that no longer binds is reported, and the schema the dry
+    run returns replaces the stored one (a ``SELECT *`` view over a changed table shows up as such).
     """
     from google.api_core import exceptions as google_errors
 
@@ -396,6 +397,9 @@ def check_contract(client: bigquery.Client, project: str, dataset: str) -> None:
     try:
         client.get_dataset(f"{project}.{dataset}")
         observed = observe_contract(client, project, dataset)
+        schemas, broken = _query_schemas(
+            client, project, dataset, [v for v in CONTRACT_VIEWS if v.name in observed]
+        )
     except google_errors.NotFound:
         raise ContractError(
             [f"dataset {project}.{dataset} does not exist or its service account cannot see it"],
@@ -403,10 +407,7 @@ def check_contract(client: bigquery.Client, project: str, dataset: str) -> None:
         ) from None
     except google_errors.GoogleAPICallError as error:
         raise _mapped(error, f"cannot read {project}.{dataset}") from error
-    reasons = check_columns(observed, "bigquery")
-    reasons.extend(
-        _unreadable_views(client, project, dataset, [v for v in CONTRACT_VIEWS if v.name in observed])
-    )
+    reasons = check_columns(observed | schemas, "bigquery") + broken
     if reasons:
         raise ContractError(reasons, source=source)
 
@@ -420,20 +421,41 @@ def check_warehouse_contract(
     check_contract(client, warehouse.project, warehouse.dataset)
 
 
-def _unreadable_views(
+def _query_schemas(
     client: bigquery.Client, project: str, dataset: str, views: Sequence[ViewContract]
-) -> list[str]:
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """({view: {column: type}} as a dry run of ``SELECT *`` sees it, [reasons for views that fail])."""
     from google.api_core import exceptions as google_errors
     from google.cloud import bigquery
 
+    schemas: dict[str, dict[str, str]] = {}
     reasons: list[str] = []
     for view in views:
         sql = f"SELECT * FROM {table_ref(project, dataset, view.name)} LIMIT 0"  # noqa: S608
+        config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False)
         try:
-            client.query(sql, job_config=bigquery.QueryJobConfig(dry_run=True, use_query_cache=False))
+            job = client.query(sql, job_config=config)
         except google_errors.BadRequest as error:
             reasons.append(f"view {view.name}: cannot be queried: {_first_line(error)}")
-    return reasons
+            continue
+        if job.schema:
+            schemas[view.name] = {field.name: standard_type(field) for field in job.schema}
+    return schemas, reasons
+
+
+_LEGACY_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
+
+
+def standard_type(field: Any) -> str:
+    """A schema field's type in GoogleSQL spelling (the API uses legacy names), with its parameters.
+
+    ``NUMERIC(18, 2)`` keeps precision and scale so the contract check can judge the scale.
+    """
+    name = _LEGACY_TYPES.get(str(field.field_type).upper(), str(field.field_type).upper())
+    precision, scale = getattr(field, "precision", None), getattr(field, "scale", None)
+    if name in {"NUMERIC", "BIGNUMERIC"} and precision is not None:
+        return f"{name}({precision}, {scale or 0})"
+    return name
 
 
 def _first_line(error: Exception) -> str:
