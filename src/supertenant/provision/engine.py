@@ -39,10 +39,6 @@ log = structlog.get_logger(__name__)
 ROLES: tuple[Literal["admin", "editor", "viewer"], ...] = ("admin", "editor", "viewer")
 PLACEHOLDER_ID = -1  # stands for an object a dry run would have created
 HOME_TEMPLATE = "getting_started"  # the users' home page at first login
-# Superset's per-object permission kinds (`SupersetSecurityManager.OBJECT_SPEC_PERMISSIONS`): one PVM
-# per dataset, schema, catalog or database, so their number grows with the tenants.
-OBJECT_PERMISSIONS = frozenset({"datasource_access", "schema_access", "catalog_access", "database_access"})
-VIEW_NAMES_PER_REQUEST = 50  # keeps the rison `q` of a lookup by name well under URL length limits
 
 
 @dataclass
@@ -82,6 +78,12 @@ class PermissionIndex:
     requests per apply whatever the number of tenants.
     """
 
+    # Superset's per-object kinds (`SupersetSecurityManager.OBJECT_SPEC_PERMISSIONS`).
+    OBJECT_PERMISSIONS = frozenset(
+        {"datasource_access", "schema_access", "catalog_access", "database_access"}
+    )
+    VIEW_NAMES_PER_REQUEST = 50  # keeps the rison `q` of a lookup by name well under URL length limits
+
     def __init__(self, client: SupersetClient) -> None:
         self._client = client
         self._ids: dict[Permission, int] = {}
@@ -102,8 +104,8 @@ class PermissionIndex:
         return [self._ids[p] for p in wanted]
 
     def _load(self, perms: list[Permission]) -> None:
-        object_views = sorted({view for perm, view in perms if perm in OBJECT_PERMISSIONS})
-        if not self._fixed_loaded and any(perm not in OBJECT_PERMISSIONS for perm, _ in perms):
+        object_views = sorted({view for perm, view in perms if perm in self.OBJECT_PERMISSIONS})
+        if not self._fixed_loaded and any(perm not in self.OBJECT_PERMISSIONS for perm, _ in perms):
             self._load_fixed()
         if object_views:
             self._load_views(object_views)
@@ -112,7 +114,7 @@ class PermissionIndex:
         """Every PVM except the per-object ones: constant in size, one listing per index."""
         kinds = self._client.iter_list(
             "security/permissions",
-            filters=[{"col": "name", "opr": "in", "value": sorted(OBJECT_PERMISSIONS)}],
+            filters=[{"col": "name", "opr": "in", "value": sorted(self.OBJECT_PERMISSIONS)}],
         )
         excluded = [{"col": "permission", "opr": "nrel_o_m", "value": int(row["id"])} for row in kinds]
         self._add(self._client.iter_list("security/permissions-resources", filters=excluded))
@@ -121,8 +123,8 @@ class PermissionIndex:
     def _load_views(self, names: list[str]) -> None:
         """The PVMs on these view menus (e.g. one dataset's ``datasource_access``): 1 + len(names) calls."""
         view_ids: list[int] = []
-        for start in range(0, len(names), VIEW_NAMES_PER_REQUEST):
-            chunk = names[start : start + VIEW_NAMES_PER_REQUEST]
+        for start in range(0, len(names), self.VIEW_NAMES_PER_REQUEST):
+            chunk = names[start : start + self.VIEW_NAMES_PER_REQUEST]
             rows = self._client.iter_list(
                 "security/resources", filters=[{"col": "name", "opr": "in", "value": chunk}]
             )

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     """Wire supertenant into a Superset app, after FAB is set up and before Superset's views."""
     from superset.extensions import appbuilder, db
 
+    from supertenant.superset_ext.experience import register_experience
     from supertenant.superset_ext.guards import register_guards
     from supertenant.superset_ext.registry_api import TenantRegistryApi
 
@@ -22,4 +23,5 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = TenantDirectory(lambda: db.engine)
     appbuilder.add_api(TenantRegistryApi)
     register_guards(app)
+    register_experience(app)
     app.extensions["supertenant"] = {"env": settings.env.value}

@@ -95,7 +95,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     """Every Superset config key supertenant sets, as a dict of UPPERCASE names."""
     settings = settings or get_settings()
     production = settings.env is not Environment.DEV
-    from supertenant.superset_ext import bigquery
+    from supertenant.superset_ext import bigquery, experience, flags
     from supertenant.superset_ext.app import init_app
     from supertenant.superset_ext.security import (
         SupertenantSecurityManager,
@@ -142,4 +142,9 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         # BigQuery: every tenant query job carries labels and the tenant's byte cap (docs/bigquery.md).
         "ENGINE_CONTEXT_MANAGER": bigquery.engine_context,
         "DB_CONNECTION_MUTATOR": bigquery.db_connection_mutator,
+        # Per-tenant experience (docs/branding.md). THEME_DEFAULT/THEME_DARK are made tenant-aware by
+        # register_experience, on top of whatever base theme they hold.
+        "ENABLE_UI_THEME_ADMINISTRATION": False,  # a DB "system" theme would override every tenant's
+        "GET_FEATURE_FLAGS_FUNC": flags.get_feature_flags,
+        "COMMON_BOOTSTRAP_OVERRIDES_FUNC": experience.bootstrap_overrides,
     }
