@@ -49,6 +49,7 @@ import prison
 import psycopg2
 import redis
 
+from supertenant.errors import NotFoundError
 from supertenant.logs import configure_logging
 from supertenant.provision import engine
 from supertenant.provision.engine import Provisioner
@@ -60,6 +61,7 @@ from supertenant.warehouse.local import write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "apply_tenants.json"
+SCOPED_CONFIG = ROOT / "benchmarks" / "superset_config_scoped.py"
 PG_DSN = os.environ.get("SUPERTENANT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("SUPERTENANT_BENCH_REDIS", "redis://127.0.0.1:6379")
 REDIS_DB = 10
@@ -208,6 +210,33 @@ def steps_attributed_to(recorder_of: Callable[[], Recorder]) -> Iterator[None]:
             setattr(engine._Run, name, original)
 
 
+class LegacyPermissionIndex(engine.PermissionIndex):
+    """The index before issue #3's fix: lists every PVM whenever one is unknown (``--legacy-...``)."""
+
+    def ids(self, perms: Any) -> list[int]:
+        wanted = sorted(set(perms))
+        if any(p not in self._ids for p in wanted):
+            self._ids = {
+                (row["permission"]["name"], row["view_menu"]["name"]): row["id"]
+                for row in self._client.iter_list("security/permissions-resources")
+            }
+        missing = [p for p in wanted if p not in self._ids]
+        if missing:
+            raise NotFoundError(f"Superset lacks permissions {missing[:10]}")
+        return [self._ids[p] for p in wanted]
+
+
+@contextlib.contextmanager
+def permission_index(legacy: bool) -> Iterator[None]:
+    original = engine.PermissionIndex
+    if legacy:
+        engine.PermissionIndex = LegacyPermissionIndex  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        engine.PermissionIndex = original  # type: ignore[misc]
+
+
 # --- the local stack -----------------------------------------------------------------------------
 
 
@@ -217,13 +246,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def create_database(stack: contextlib.ExitStack) -> str:
+def create_database(stack: contextlib.ExitStack, *, jit: bool) -> str:
     """A fresh Postgres database, dropped when ``stack`` unwinds; returns its SQLAlchemy URL."""
     name = f"supertenant_bench_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(f"{PG_DSN}/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
+        if not jit:  # before any connection: every session of this database gets it
+            cursor.execute(f'ALTER DATABASE "{name}" SET jit = off')
 
     def drop() -> None:
         with admin.cursor() as cursor:
@@ -265,10 +296,13 @@ class Server:
     admin_password: str
     env: dict[str, str]
     log: Path
+    metadata_db_url: str = ""
 
 
-def start_superset(stack: contextlib.ExitStack, root: Path, workers: int, timings: dict[str, Any]) -> Server:
-    metadata_url = create_database(stack)
+def start_superset(
+    stack: contextlib.ExitStack, root: Path, args: argparse.Namespace, timings: dict[str, Any]
+) -> Server:
+    metadata_url = create_database(stack, jit=not args.no_jit)
     redis_url = flushed_redis(stack)
     env = runtime.superset_env(
         {
@@ -281,6 +315,8 @@ def start_superset(stack: contextlib.ExitStack, root: Path, workers: int, timing
             "SUPERTENANT_LOG_LEVEL": "WARNING",
         }
     )
+    if args.scoped_schema_permissions:
+        env["SUPERSET_CONFIG_PATH"] = str(SCOPED_CONFIG)
     log = root / "superset.log"
     password = secrets.token_urlsafe(16)
     print("initialising Superset (db upgrade, init, admin)…", file=sys.stderr)
@@ -291,12 +327,38 @@ def start_superset(stack: contextlib.ExitStack, root: Path, workers: int, timing
     timings["app_startup_seconds"] = round(timed_superset(["version"], env, log), 2)
     timings["init_seconds_0_tenants"] = round(timed_superset(["init"], env, log), 2)
     port = free_port()
-    process = runtime.start_web(env, "127.0.0.1", port, root / "web.log", workers=workers)
+    process = runtime.start_web(env, "127.0.0.1", port, root / "web.log", workers=args.workers)
     stack.callback(runtime.stop, process)
     url = f"http://127.0.0.1:{port}"
     timings["web_start_seconds"] = round(runtime.wait_until_healthy(url, process), 2)
     print(f"Superset is up at {url} (pid {process.pid})", file=sys.stderr)
-    return Server(url, "admin", password, env, log)
+    return Server(url, "admin", password, env, log, metadata_url)
+
+
+def metadata_counts(metadata_db_url: str) -> dict[str, int]:
+    """How big Superset's metadata got: PVMs by kind, and the objects tenants own."""
+    dsn = metadata_db_url.replace("postgresql+psycopg2://", "postgresql://")
+    queries = {
+        "pvms": "SELECT count(*) FROM ab_permission_view",
+        "pvms_schema_access": "SELECT count(*) FROM ab_permission_view pv JOIN ab_permission p "
+        "ON p.id = pv.permission_id WHERE p.name = 'schema_access'",
+        "pvms_datasource_access": "SELECT count(*) FROM ab_permission_view pv JOIN ab_permission p "
+        "ON p.id = pv.permission_id WHERE p.name = 'datasource_access'",
+        "view_menus": "SELECT count(*) FROM ab_view_menu",
+        "databases": "SELECT count(*) FROM dbs",
+        "datasets": "SELECT count(*) FROM tables",
+        "charts": "SELECT count(*) FROM slices",
+        "dashboards": "SELECT count(*) FROM dashboards",
+        "users": "SELECT count(*) FROM ab_user",
+        "roles": "SELECT count(*) FROM ab_role",
+    }
+    counts: dict[str, int] = {}
+    with contextlib.closing(psycopg2.connect(dsn)) as con, con.cursor() as cursor:
+        for key, sql in queries.items():
+            cursor.execute(sql)
+            row = cursor.fetchone()
+            counts[key] = int(row[0]) if row else 0
+    return counts
 
 
 # --- tenants ---------------------------------------------------------------------------------------
@@ -340,10 +402,12 @@ class TenantResult:
     by_endpoint: dict[str, list[float | int]]
 
 
-def apply_tenants(server: Server, specs: list[TenantSpec], base_dir: Path) -> list[TenantResult]:
+def apply_tenants(
+    server: Server, specs: list[TenantSpec], base_dir: Path, *, legacy_index: bool = False
+) -> list[TenantResult]:
     current = Recorder()
     results: list[TenantResult] = []
-    with steps_attributed_to(lambda: current):
+    with steps_attributed_to(lambda: current), permission_index(legacy_index):
         for index, spec in enumerate(specs, start=1):
             current = Recorder()
             started = time.perf_counter()
@@ -515,6 +579,10 @@ def machine_info() -> dict[str, Any]:
     with contextlib.closing(psycopg2.connect(f"{PG_DSN}/postgres")) as con, con.cursor() as cursor:
         cursor.execute("SHOW server_version")
         row = cursor.fetchone()
+        cursor.execute(
+            "SELECT name, setting FROM pg_settings WHERE name LIKE 'jit%' OR name = 'max_connections'"
+        )
+        pg_settings = dict(cursor.fetchall())
     redis_info: dict[str, Any] = redis.Redis.from_url(f"{REDIS_BASE}/0").info("server")  # type: ignore[assignment]
     return {
         "platform": platform.platform(),
@@ -523,11 +591,13 @@ def machine_info() -> dict[str, Any]:
         "cpu_model": cpu.group(1).strip() if cpu else None,
         "memory_gb": round(int(mem.group(1)) / 1024**2, 1) if mem else None,
         "postgres": row[0] if row else None,
+        "postgres_settings": pg_settings,
         "redis": redis_info.get("redis_version"),
         "apache_superset": importlib.metadata.version("apache-superset"),
         "flask_appbuilder": importlib.metadata.version("flask-appbuilder"),
         "supertenant_commit": _git("rev-parse", "--short", "HEAD"),
-        "supertenant_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        # Other sessions edit this tree while benchmarks run: say exactly what was measured.
+        "supertenant_changed_files": _git("status", "--porcelain").splitlines(),
         "loadavg_start": os.getloadavg(),
         "other_processes_start": other_processes(),
     }
@@ -547,6 +617,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in tests)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and the DuckDB file")
+    variants = parser.add_argument_group("variants (A/B against the default: the repository as it is)")
+    variants.add_argument(
+        "--legacy-permission-index",
+        action="store_true",
+        help="the engine's PermissionIndex as before issue #3 (lists every PVM per apply)",
+    )
+    variants.add_argument(
+        "--no-jit", action="store_true", help="ALTER DATABASE … SET jit = off on the benchmark database"
+    )
+    variants.add_argument(
+        "--scoped-schema-permissions",
+        action="store_true",
+        help="wire superset_ext/schema_permissions.py in (benchmarks/superset_config_scoped.py)",
+    )
     args = parser.parse_args(argv)
     if args.tenants < 1:
         parser.error("--tenants must be at least 1")
@@ -556,12 +640,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run(
     stack: contextlib.ExitStack, args: argparse.Namespace, workdir: Path, timings: dict[str, Any]
 ) -> list[TenantResult]:
-    server = start_superset(stack, workdir, args.workers, timings)
+    server = start_superset(stack, workdir, args, timings)
+    timings["metadata_0_tenants"] = metadata_counts(server.metadata_db_url)
     warehouse = workdir / "warehouse.duckdb"
     specs = [tenant_spec(i, warehouse) for i in range(1, args.tenants + 1)]
     timings["warehouse_seconds"] = round(write_warehouse(specs, warehouse, args.days), 2)
     print(f"warehouse: {args.tenants} schemas in {timings['warehouse_seconds']} s", file=sys.stderr)
-    results = apply_tenants(server, specs, workdir)
+    results = apply_tenants(server, specs, workdir, legacy_index=args.legacy_permission_index)
+    timings["metadata_n_tenants"] = metadata_counts(server.metadata_db_url)
     print("timing `superset init` with all tenants…", file=sys.stderr)
     timings["init_seconds_n_tenants"] = round(timed_superset(["init"], server.env, server.log), 2)
     return results
@@ -609,6 +695,9 @@ def main(argv: list[str] | None = None) -> int:
             "users_per_tenant": 3,
             "templates": ["google_ads_overview@1", "getting_started@1"],
             "client_per_tenant": True,
+            "legacy_permission_index": args.legacy_permission_index,
+            "postgres_jit": "off" if args.no_jit else "server default",
+            "scoped_schema_permissions": args.scoped_schema_permissions,
         },
         "summary": summary,
         "timings": timings,
