@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import http.client
 import json
 import os
@@ -58,8 +59,19 @@ def venv_dir() -> Path:
 
 
 def ensure_venv(log_path: Path) -> Path:
-    """The emulator's venv, created and installed from PyPI unless an identical one is there."""
+    """The emulator's venv, created and installed from PyPI unless an identical one is there.
+
+    A lock file serialises test runs sharing the work tree, so none removes a venv another is using.
+    """
     venv = venv_dir()
+    lock_dir = venv.parent / ".venv-locks"  # a .venv-* directory: ignored by git like the venv
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with (lock_dir / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_venv_locked(venv, log_path)
+
+
+def _ensure_venv_locked(venv: Path, log_path: Path) -> Path:
     stamp = venv / _STAMP
     wanted = "\n".join(REQUIREMENTS)
     if stamp.is_file() and stamp.read_text() == wanted and (venv / "bin" / "bqemulator").exists():
@@ -71,6 +83,7 @@ def ensure_venv(log_path: Path) -> Path:
         if created.returncode != 0:
             raise EmulatorUnavailable(f"cannot create a venv at {venv}; see {log_path}")
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+        pip.append("--no-compile")  # ~500 MB of wheels: byte-compile lazily, only what the emulator imports
         installed = subprocess.run([*pip, *REQUIREMENTS], stdout=log, stderr=log)
     if installed.returncode != 0:
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-8:])
@@ -178,8 +191,8 @@ def _handler(upstream_port: int, recorder: Recorder) -> type[BaseHTTPRequestHand
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-            return
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the tests read the records, not an access log."""
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)

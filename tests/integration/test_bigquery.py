@@ -10,6 +10,8 @@ starts) and every google-cloud-bigquery client in this process send their reques
 test hook exists in production code: tenants' key files name the proxy as their ``token_uri``.
 """
 
+# ruff: noqa: S608 - test SQL is built from this module's constants only
+
 from __future__ import annotations
 
 import contextlib
@@ -38,7 +40,7 @@ from .conftest import Server
 pytestmark = pytest.mark.integration
 
 _PROXY_SOCKET = emu.reserve_socket()
-ENDPOINT = "http://127.0.0.1:{}".format(_PROXY_SOCKET.getsockname()[1])
+ENDPOINT = f"http://127.0.0.1:{_PROXY_SOCKET.getsockname()[1]}"
 os.environ["BIGQUERY_EMULATOR_HOST"] = ENDPOINT
 
 VIEWS = {view.name: view for view in CONTRACT_VIEWS}
@@ -207,7 +209,8 @@ def test_shared_mode_views_and_row_access_policies(emulator: emu.Emulator, wareh
         again = [s for s in tenant_statements(slug, ids) if "ROW ACCESS POLICY" not in s]
         bq.run_statements(admin, again)
     rows = admin.query(
-        f"SELECT table_name, policy_name, grantees FROM `{PROJECT}.{SHARED}`.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES"
+        "SELECT table_name, policy_name, grantees "
+        f"FROM `{PROJECT}.{SHARED}`.INFORMATION_SCHEMA.ROW_ACCESS_POLICIES"
     ).result()
     policies = {(row[0], row[1]): str(row[2]) for row in rows}
     assert set(policies) == {(view, bq.policy_name(slug)) for view in VIEW_NAMES for slug in TENANTS}

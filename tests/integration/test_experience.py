@@ -46,27 +46,26 @@ def anonymous(server: Server, host: str | None) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers=headers, follow_redirects=False, timeout=60)
 
 
+def sign_in(client: httpx.Client, username: str, password: str) -> None:
+    """The login form, as a browser submits it."""
+    page = client.get("/login/")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token, "no CSRF token on the login page"
+    response = client.post(
+        "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
+    )
+    assert response.status_code == 302, response.text[:300]
+    assert "/login" not in response.headers["location"]
+
+
 @contextmanager
 def browser(
     server: Server, tenants: Tenants, slug: str, role: str, host: str | None = ""
 ) -> Iterator[httpx.Client]:
-    """A logged-in page session of one tenant user, on the tenant's hostname unless ``host`` says otherwise."""
+    """A signed-in page session of a tenant user, on the tenant's hostname unless ``host`` says otherwise."""
     user = next(u for u in tenants.specs[slug].users if u.role == role)
     with anonymous(server, HOSTS[slug] if host == "" else host) as client:
-        page = client.get("/login/")
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-        assert token, "no CSRF token on the login page"
-        response = client.post(
-            "/login/",
-            data={
-                "csrf_token": token.group(1),
-                "username": user.email,
-                "password": tenants.passwords[user.email],
-            },
-        )
-        assert response.status_code == 302 and "/login" not in response.headers["location"], response.text[
-            :300
-        ]
+        sign_in(client, user.email, tenants.passwords[user.email])
         yield client
 
 
@@ -97,7 +96,6 @@ def test_signed_in_users_see_their_tenants_brand(
     assert token["brandAppName"] == branding.app_name
     assert token["colorPrimary"] == branding.primary_color
     assert token["brandLogoUrl"].startswith("/supertenant/logo.svg?v=")
-    assert title(page) == branding.app_name
 
 
 def test_brand_follows_the_user_on_the_platforms_own_hostname(server: Server, tenants: Tenants) -> None:
@@ -137,8 +135,10 @@ def test_generated_logo_per_hostname(server: Server, tenants: Tenants) -> None:
         platform = client.get("/supertenant/logo.svg")
     assert sakura.status_code == northwind.status_code == 200
     assert sakura.headers["content-type"].startswith("image/svg+xml")
-    assert "#d94f70" in sakura.text and ">SA<" in sakura.text
-    assert "#2f6f4f" in northwind.text and ">NI<" in northwind.text
+    assert "#d94f70" in sakura.text
+    assert ">SA<" in sakura.text
+    assert "#2f6f4f" in northwind.text
+    assert ">NI<" in northwind.text
     assert platform.status_code == 404
 
 
@@ -199,9 +199,7 @@ def _pvm_ids(cursor: Any, pairs: list[tuple[str, str]]) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def test_sql_lab_stays_refused_when_a_permission_slips_into_the_role(
-    server: Server, tenants: Tenants
-) -> None:
+def test_sql_lab_stays_refused_when_a_permission_slips_in(server: Server, tenants: Tenants) -> None:
     """Even with SQL Lab's permissions granted by mistake, a tenant with the feature off is refused."""
     role = tenants.specs[SAKURA].role_name("admin")
     slipped = [("can_sqllab", "Superset"), ("can_read", "SQLLab"), ("menu_access", "SQL Lab")]
@@ -270,17 +268,7 @@ def test_home_is_the_getting_started_dashboard(server: Server, tenants: Tenants,
 
 def test_platform_admin_keeps_superset_home_and_flags(server: Server, tenants: Tenants) -> None:
     with anonymous(server, None) as client:
-        page = client.get("/login/")
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-        assert token
-        client.post(
-            "/login/",
-            data={
-                "csrf_token": token.group(1),
-                "username": server.admin_username,
-                "password": server.admin_password,
-            },
-        )
+        sign_in(client, server.admin_username, server.admin_password)
         welcome = client.get("/superset/welcome/")
     assert welcome.status_code == 200
     flags = bootstrap(welcome)["common"]["feature_flags"]

@@ -357,9 +357,8 @@ class _Run:
                 current = {int(r["id"]) for r in rows}
             self.state.roles[role] = role_id
             perms = base_permissions(role, self.spec.features) + data_perms
-            if self.dry_run and (found is None or len(data_perms) < len(self.state.datasets)):
-                if found is not None:
-                    self.change("update", "role_permissions", name)
+            if self.dry_run and len(data_perms) < len(self.state.datasets):
+                self.change("update", "role_permissions", name)  # to add the datasets it would create
                 continue
             wanted = set(self.owner.permissions.ids(perms))
             if wanted != current and (

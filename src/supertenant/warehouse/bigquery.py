@@ -371,7 +371,7 @@ def run_statements(client: bigquery.Client, statements: Iterable[str]) -> None:
     for statement in statements:
         try:
             client.query(statement).result()
-        except google_errors.GoogleAPICallError as error:
+        except (google_errors.GoogleAPICallError, google_errors.RetryError, OSError) as error:
             raise _mapped(error, f"BigQuery refused: {statement[:200]}") from error
 
 
@@ -405,7 +405,7 @@ def check_contract(client: bigquery.Client, project: str, dataset: str) -> None:
             [f"dataset {project}.{dataset} does not exist or its service account cannot see it"],
             source=source,
         ) from None
-    except google_errors.GoogleAPICallError as error:
+    except (google_errors.GoogleAPICallError, google_errors.RetryError, OSError) as error:
         raise _mapped(error, f"cannot read {project}.{dataset}") from error
     reasons = check_columns(observed | schemas, "bigquery") + broken
     if reasons:
@@ -435,7 +435,8 @@ def _query_schemas(
         config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False)
         try:
             job = client.query(sql, job_config=config)
-        except google_errors.BadRequest as error:
+        except (google_errors.BadRequest, google_errors.NotFound, google_errors.Forbidden) as error:
+            # 400: no longer binds; 404: a table it reads is gone; 403: it reads what the SA may not.
             reasons.append(f"view {view.name}: cannot be queried: {_first_line(error)}")
             continue
         if job.schema:
@@ -467,7 +468,8 @@ def _mapped(error: Exception, what: str) -> Exception:
     """Google API errors as ours: 5xx and 429 may pass on retry, the rest need a fix."""
     from google.api_core import exceptions as google_errors
 
-    if isinstance(error, google_errors.ServerError | google_errors.TooManyRequests):
+    transient = google_errors.ServerError | google_errors.TooManyRequests | google_errors.RetryError | OSError
+    if isinstance(error, transient):  # OSError covers requests' connection errors
         return TemporaryError(f"{what}: {_first_line(error)}")
     if isinstance(error, google_errors.Forbidden | google_errors.Unauthorized):
         return ConfigError(f"{what}: permission denied: {_first_line(error)}")
