@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints/constraints.txt
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: demo test lint typecheck unit integration install constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
@@ -20,7 +23,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/supertenant demo run
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work offline).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
@@ -29,7 +37,7 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest tests/integration
 
 # Re-pin after changing dependencies: installs unpinned into a scratch venv and freezes it.

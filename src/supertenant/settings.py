@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     )
     rate_limits: bool = True
     talisman: bool = True
+    csp_img_origins: list[str] = Field(
+        default_factory=list,
+        description="Extra https origins for the CSP img-src (where tenants' logo_url images live)",
+    )
     log_level: str = "INFO"
 
     # CLI → Superset REST

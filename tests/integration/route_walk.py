@@ -221,12 +221,16 @@ def _missing_text(kind: str) -> str:
     return MISSING_TEXT
 
 
-def missing_book(foreign: IdBook) -> IdBook:
-    """The same kinds as ``foreign``, every value replaced by one that exists nowhere."""
+def missing_book(foreign: IdBook, strings: Mapping[str, Sequence[str]] | None = None) -> IdBook:
+    """The same kinds as ``foreign``, every value replaced by one that exists nowhere.
+
+    ``strings`` overrides identifiers whose "missing" form must be computed (well-formed
+    permalink keys, for instance: a malformed key gets a different answer than a missing one).
+    """
     return IdBook(
         label="missing",
         ids={kind: [MISSING_ID] for kind in foreign.ids},
-        strings={kind: [_missing_text(kind)] for kind in foreign.strings},
+        strings={kind: [_missing_text(kind)] for kind in foreign.strings} | dict(strings or {}),
         query_context=foreign.query_context,
     )
 
@@ -805,11 +809,34 @@ URL_MAP_QUERIES: Mapping[str, Callable[[Recorder], list[_Parts]]] = {
         )
     ],
     "GET /api/v1/form_data/": lambda r: [r.part("slice_id", {"slice_id": str(r.id("chart"))})],
+    "POST /superset/explore/": lambda r: _legacy_explore(r),
+    "POST /superset/explore/{datasource_type}/{datasource_id}/": lambda r: _legacy_explore(r),
+    "GET /superset/explore_json/": lambda r: [
+        r.part("form_data", {"form_data": json.dumps(_form_data(r))}),
+    ],
+    "POST /superset/explore_json/": lambda r: [
+        r.part("form_data", json=None, data={"form_data": json.dumps(_form_data(r))}),
+    ],
     "GET /api/v1/time_range/": lambda r: [_rison(r, "q", "Last day")],
     "GET /superset/explore_json/data/{cache_key}": lambda r: [r.part("plain")],
     "GET /chart/add": lambda r: [r.part("plain")],
     "GET /dashboard/new/": lambda r: [r.part("plain")],
 }
+
+
+def _legacy_explore(r: Recorder) -> list[_Parts]:
+    """The deprecated server-rendered Explore: B's chart or dataset by query string or form data."""
+    return [
+        r.part("slice_id", {"slice_id": str(r.id("chart"))}),
+        r.part("dataset_id", {"dataset_id": str(r.id("dataset"))}),
+        r.part("form_data_key", {"form_data_key": r.text("form_data")}),
+        r.part("form_data", data={"form_data": json.dumps(_form_data(r))}),
+        r.part(
+            "saveas",
+            {"action": "saveas", "slice_name": "walk"},
+            data={"form_data": json.dumps(_form_data(r) | {"viz_type": "table"})},
+        ),
+    ]
 
 
 def _chart_data_body(rec: Recorder) -> JSON:
@@ -1107,6 +1134,8 @@ def build_probes(route: Route, book: IdBook, ctx: WalkContext) -> list[Probe]:
                 queries = query_parts(route, ctx, rec)
             bodies = _body_parts(route, ctx, rec)
             for query, body in itertools.product(queries, bodies):
+                if query.json is not None or query.data is not None:  # the variant brings its own body
+                    body = replace(body, note="", json=query.json, data=query.data)
                 note = " ".join(n for n in (path_note, query.note, body.note) if n and n != "plain")
                 probes.append(
                     Probe(
@@ -1114,8 +1143,8 @@ def build_probes(route: Route, book: IdBook, ctx: WalkContext) -> list[Probe]:
                         note=note or "plain",
                         path=path,
                         params={**query.params, **body.params},
-                        json=body.json if body.json is not None else query.json,
-                        data=body.data if body.data is not None else query.data,
+                        json=body.json,
+                        data=body.data,
                         files=body.files,
                         sent_ids=path_ids | query.sent_ids | body.sent_ids,
                         sent_strings=path_strings | query.sent_strings | body.sent_strings,
@@ -1405,8 +1434,13 @@ def diff_snapshots(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     """Human-readable differences between two snapshots of the same keys."""
     out = []
     for key in sorted(set(before) | set(after)):
-        if before.get(key) != after.get(key):
-            out.append(f"{key}: {_short(before.get(key))} → {_short(after.get(key))}")
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            old, new = {k: old.get(k) for k in changed}, {k: new.get(k) for k in changed}
+        out.append(f"{key}: {_short(old)} → {_short(new)}")
     return out
 
 

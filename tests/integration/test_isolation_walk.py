@@ -37,6 +37,7 @@ object of (reports, tags, groups: walked with a missing id on both sides).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import secrets
 import subprocess
@@ -44,7 +45,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ import httpx
 import prison
 import pytest
 import sqlalchemy as sa
+from hashids import Hashids
 
 from supertenant.superset_api import SupersetClient
 
@@ -257,26 +259,46 @@ def seed_foreign_state(server: Server, tenants: Tenants, dashboard_id: int, char
         )
         out["saved_query"] = saved["id"]
         editor = {"title": "Northwind walk tab", "dbId": database_id, "schema": schema, "sql": sql}
-        tab = ok(send(http, "POST", "/tabstateview/", data={"queryEditor": json.dumps(editor | {"autorun": False})}))
+        tab = ok(
+            send(
+                http, "POST", "/tabstateview/", data={"queryEditor": json.dumps(editor | {"autorun": False})}
+            )
+        )
         out["tab_state"] = tab["id"]
-        table = {"dbId": database_id, "schema": schema, "name": "ads_campaign_daily", "queryEditorId": tab["id"]}
-        out["table_schema"] = ok(send(http, "POST", "/tableschemaview/", data={"table": json.dumps(table)}))["id"]
+        table = {
+            "dbId": database_id,
+            "schema": schema,
+            "name": "ads_campaign_daily",
+            "queryEditorId": tab["id"],
+        }
+        out["table_schema"] = ok(send(http, "POST", "/tableschemaview/", data={"table": json.dumps(table)}))[
+            "id"
+        ]
         out["sqllab_permalink"] = ok(
-            send(http, "POST", "/api/v1/sqllab/permalink", json={"dbId": database_id, "sql": sql, "name": "walk"})
+            send(
+                http,
+                "POST",
+                "/api/v1/sqllab/permalink",
+                json={"dbId": database_id, "sql": sql, "name": "walk"},
+            )
         )["key"]
     with tenants.login(server, B, "viewer") as b_viewer:
         http = logged_in(b_viewer)
         state = {"dataMask": {}, "activeTabs": [], "anchor": "", "urlParams": []}
-        out["dashboard_permalink"] = ok(send(http, "POST", f"/api/v1/dashboard/{dashboard_id}/permalink", json=state))[
-            "key"
-        ]
+        out["dashboard_permalink"] = ok(
+            send(http, "POST", f"/api/v1/dashboard/{dashboard_id}/permalink", json=state)
+        )["key"]
         out["filter_state"] = ok(
             send(http, "POST", f"/api/v1/dashboard/{dashboard_id}/filter_state", json={"value": "{}"})
         )["key"]
     with tenants.login(server, B, "editor") as b_editor:
         http = logged_in(b_editor)
         chart = _admin_get(server, f"/api/v1/chart/{chart_id}")["result"]
-        form_data = {"datasource": f"{chart['datasource_id']}__table", "slice_id": chart_id, "viz_type": "table"}
+        form_data = {
+            "datasource": f"{chart['datasource_id']}__table",
+            "slice_id": chart_id,
+            "viz_type": "table",
+        }
         out["form_data"] = ok(
             send(
                 http,
@@ -294,7 +316,9 @@ def seed_foreign_state(server: Server, tenants: Tenants, dashboard_id: int, char
             send(http, "POST", "/api/v1/explore/permalink", json={"formData": form_data, "urlParams": []})
         )["key"]
         query_context = json.loads(chart["query_context"])
-        out["cache_key"] = ok(send(http, "POST", "/api/v1/chart/data", json=query_context))["result"][0]["cache_key"]
+        out["cache_key"] = ok(send(http, "POST", "/api/v1/chart/data", json=query_context))["result"][0][
+            "cache_key"
+        ]
     return out
 
 
@@ -307,7 +331,9 @@ def seed_foreign_globals(admin: SupersetClient) -> tuple[dict[str, int], list[st
     """Global objects named for B (themes, CSS templates and annotation layers have no tenant)."""
     http = logged_in(admin)
     tag = secrets.token_hex(3)
-    layer = ok(send(http, "POST", "/api/v1/annotation_layer/", json={"name": f"Northwind walk layer {tag}"}))["id"]
+    layer = ok(send(http, "POST", "/api/v1/annotation_layer/", json={"name": f"Northwind walk layer {tag}"}))[
+        "id"
+    ]
     annotation = ok(
         send(
             http,
@@ -321,14 +347,22 @@ def seed_foreign_globals(admin: SupersetClient) -> tuple[dict[str, int], list[st
         )
     )["id"]
     css = ok(
-        send(http, "POST", "/api/v1/css_template/", json={"template_name": f"Northwind walk css {tag}", "css": ".x{}"})
+        send(
+            http,
+            "POST",
+            "/api/v1/css_template/",
+            json={"template_name": f"Northwind walk css {tag}", "css": ".x{}"},
+        )
     )["id"]
     theme = ok(
         send(
             http,
             "POST",
             "/api/v1/theme/",
-            json={"theme_name": f"Northwind walk theme {tag}", "json_data": json.dumps({"token": {"colorPrimary": "#2f6f4f"}})},
+            json={
+                "theme_name": f"Northwind walk theme {tag}",
+                "json_data": json.dumps({"token": {"colorPrimary": "#2f6f4f"}}),
+            },
         )
     )["id"]
     ids = {"annotation_layer": layer, "annotation": annotation, "css_template": css, "theme": theme}
@@ -371,10 +405,14 @@ def tenant_objects(admin: SupersetClient, slug: str) -> dict[str, Any]:
     ]
     dataset_ids = {d["id"] for d in datasets}
     chart_ids = sorted(
-        c["id"] for c in admin.iter_list("chart", columns=["id", "datasource_id"]) if c["datasource_id"] in dataset_ids
+        c["id"]
+        for c in admin.iter_list("chart", columns=["id", "datasource_id"])
+        if c["datasource_id"] in dataset_ids
     )
     charts = [admin.get(f"/api/v1/chart/{c}")["result"] for c in chart_ids]
-    dashboards = [admin.get(f"/api/v1/dashboard/{d}")["result"] for d in sorted(record["dashboard_ids"].values())]
+    dashboards = [
+        admin.get(f"/api/v1/dashboard/{d}")["result"] for d in sorted(record["dashboard_ids"].values())
+    ]
     users = [admin.get(f"/api/v1/security/users/{m['user_id']}")["result"] for m in members]
     rls = [r for r in admin.iter_list("rowlevelsecurity") if str(r["name"]).startswith(f"{slug}__")]
     return {
@@ -405,7 +443,9 @@ def read_foreign(server: Server, tenants: Tenants) -> Foreign:
         http = logged_in(admin)
         view_menus = [
             r["id"]
-            for r in admin.iter_list("security/resources", filters=[{"col": "name", "opr": "ct", "value": f"[{B}]"}])
+            for r in admin.iter_list(
+                "security/resources", filters=[{"col": "name", "opr": "ct", "value": f"[{B}]"}]
+            )
         ]
         pvms = (
             [
@@ -565,22 +605,34 @@ def rest_snapshot(server: Server, book: rw.IdBook, markers: rw.Markers) -> dict[
         paths += [f"/api/v1/security/roles/{i}/permissions/" for i in sorted(markers.ids["role"])]
         paths += [f"/api/v1/rowlevelsecurity/{i}" for i in sorted(markers.ids["rls"])]
         paths += [f"/api/v1/saved_query/{i}" for i in sorted(markers.ids["saved_query"])]
-        paths += [f"/api/v1/annotation_layer/{book.id('annotation_layer')}", f"/api/v1/css_template/{book.id('css_template')}"]
+        paths += [
+            f"/api/v1/annotation_layer/{book.id('annotation_layer')}",
+            f"/api/v1/css_template/{book.id('css_template')}",
+        ]
         paths += [f"/api/v1/theme/{book.id('theme')}"]
         for path in paths:
             response = send(http, "GET", path)
             out[f"GET {path}"] = [response.status_code, _strip(response.json()) if response.content else None]
         database = book.id("database")
         q = {"filters": [{"col": "database", "opr": "rel_o_m", "value": database}], "page_size": 100}
-        listed = send(http, "GET", "/api/v1/dataset/", params={"q": prison.dumps(q | {"columns": ["id", "changed_on"]})})
+        listed = send(
+            http, "GET", "/api/v1/dataset/", params={"q": prison.dumps(q | {"columns": ["id", "changed_on"]})}
+        )
         out["datasets in B's database"] = listed.json().get("result")
         q = {"filters": [{"col": "id", "opr": "in", "value": sorted(markers.ids["chart"])}], "page_size": 100}
-        listed = send(http, "GET", "/api/v1/chart/", params={"q": prison.dumps(q | {"columns": ["id", "changed_on_utc"]})})
+        listed = send(
+            http,
+            "GET",
+            "/api/v1/chart/",
+            params={"q": prison.dumps(q | {"columns": ["id", "changed_on_utc"]})},
+        )
         out["B's charts"] = listed.json().get("result")
     return out
 
 
-def db_snapshot(engine: sa.engine.Engine, ids: Mapping[str, Sequence[int]], slug: str, *, activity: bool) -> dict:
+def db_snapshot(
+    engine: sa.engine.Engine, ids: Mapping[str, Sequence[int]], slug: str, *, activity: bool
+) -> dict:
     """A tenant's rows and association rows in the metadata DB, ``changed_on`` included.
 
     ``activity`` adds the tables a tenant's own users write by using Superset (SQL Lab
@@ -623,7 +675,8 @@ def db_snapshot(engine: sa.engine.Engine, ids: Mapping[str, Sequence[int]], slug
         "rls_filter_tables": "rls_filter_id IN :rls OR table_id IN :datasets",
         "embedded_dashboards": "dashboard_id IN :dashboards",
         "report_schedule": "chart_id IN :charts OR dashboard_id IN :dashboards OR database_id IN :databases",
-        "favstar": "(class_name = 'slice' AND obj_id IN :charts) OR (class_name = 'Dashboard' AND obj_id IN :dashboards)",
+        "favstar": "(class_name = 'slice' AND obj_id IN :charts)"
+        " OR (class_name = 'Dashboard' AND obj_id IN :dashboards)",
         "tenants": "slug = :slug",
         "tenant_memberships": "tenant_id IN (SELECT id FROM tenants WHERE slug = :slug)",
     }
@@ -649,9 +702,41 @@ def db_snapshot(engine: sa.engine.Engine, ids: Mapping[str, Sequence[int]], slug
             for key in used:
                 if isinstance(used[key], list):
                     statement = statement.bindparams(sa.bindparam(key, expanding=True))
-            rows = [json.loads(json.dumps(dict(r._mapping), default=str)) for r in connection.execute(statement, used)]
+            rows = [_row(r._mapping) for r in connection.execute(statement, used)]
             for row in sorted(rows, key=lambda r: json.dumps(r, sort_keys=True)):
                 out[f"{table}#{row.get('id', json.dumps(row, sort_keys=True))}"] = row
+    return out
+
+
+def _row(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A DB row as plain JSON values; binary columns by digest."""
+    out = {}
+    for column, value in mapping.items():
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            value = "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+        out[column] = value
+    return json.loads(json.dumps(out, default=str))
+
+
+def missing_permalinks(
+    engine: sa.engine.Engine, strings: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """Well-formed permalink keys that point nowhere (a malformed key gets another answer).
+
+    Permalink keys are hashids of a key-value row id under a per-kind salt that Superset keeps in
+    its key-value table; the salt that decodes B's key encodes an id that does not exist.
+    """
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT value FROM key_value WHERE resource = 'app'")).all()
+    salts = [s for s in (json.loads(bytes(r.value)) for r in rows) if isinstance(s, str)]
+    out: dict[str, list[str]] = {}
+    for kind in ("dashboard_permalink", "explore_permalink", "sqllab_permalink"):
+        for salt in salts:
+            coder = Hashids(salt, min_length=11)
+            decoded = coder.decode(strings[kind][0])
+            if len(decoded) == 1:
+                out[kind] = [coder.encode(decoded[0] + 1_000_000)]
+                break
     return out
 
 
@@ -732,7 +817,10 @@ def walk_pairs(
             http = sessions[role]
             first = send_probe(http, foreign)
             answers = first, first if foreign.same_request(missing) else send_probe(http, missing)
-        found = [Leak(route.key, role, foreign.note, _sent(foreign), w) for w in rw.scan(foreign, answers[0], markers)]
+        found = [
+            Leak(route.key, role, foreign.note, _sent(foreign), w)
+            for w in rw.scan(foreign, answers[0], markers)
+        ]
         found += [
             Leak(route.key, role, missing.note, "missing ids", f"(missing-id answer) {w}")
             for w in rw.scan(missing, answers[1], markers)
@@ -787,7 +875,8 @@ def _walk(
     loader: threading.Thread,
     started: float,
 ) -> WalkResult:
-    missing = rw.missing_book(foreign.book)
+    engine = sa.create_engine(server.metadata_db_url)
+    missing = rw.missing_book(foreign.book, missing_permalinks(engine, foreign.book.strings))
     with server.admin() as admin:
         http = logged_in(admin)
         spec = admin.get("/api/v1/_openapi")
@@ -800,7 +889,6 @@ def _walk(
         )
         a_ids = _tenant_ids(admin, A)
         before_inventory = inventory(admin)
-    engine = sa.create_engine(server.metadata_db_url)
     b_ids = {k: sorted(v) for k, v in foreign.markers.ids.items()}
     b_ids["globals"] = [foreign.book.id(k) for k in ("annotation_layer", "css_template", "theme")]
     pairs = [(route, f, m) for route in routes for f, m in rw.probe_pairs(route, foreign.book, missing, ctx)]
@@ -811,8 +899,10 @@ def _walk(
         cells, content, oracles, errors, sent = walk_pairs(server, tenants, pairs, foreign.markers)
         b_changes = rw.diff_snapshots(b_rest_before, rest_snapshot(server, foreign.book, foreign.markers))
         b_changes += rw.diff_snapshots(b_db_before, db_snapshot(engine, b_ids, B, activity=True))
-        a_changes = rw.diff_snapshots(a_db_before, without_logins(db_snapshot(engine, a_ids, A, activity=False)))
         created = _remove_created(server, before_inventory)
+        a_changes = rw.diff_snapshots(
+            a_db_before, without_logins(db_snapshot(engine, a_ids, A, activity=False))
+        )
     finally:
         engine.dispose()
     spec_counts = rw.spec_operation_count(spec)
@@ -884,7 +974,9 @@ def write_matrix(result: WalkResult, cells: Mapping[tuple[str, str], rw.Cell]) -
         + ", ".join(f"{m} {total[m]}" for m in rw.WALKED_METHODS)
         + f"); sources: OpenAPI spec + Flask URL map; roles: {', '.join(ROLES)}",
         "/api routes walked per method: "
-        + ", ".join(f"{m} {result.walked_counts[m]} (spec {result.spec_counts[m]})" for m in rw.WALKED_METHODS),
+        + ", ".join(
+            f"{m} {result.walked_counts[m]} (spec {result.spec_counts[m]})" for m in rw.WALKED_METHODS
+        ),
         f"requests sent: {result.probes}; runtime: {result.seconds:.0f} s",
         f"content leaks: {len(result.content_leaks)}; existence oracles: {len(result.oracle_leaks)}; "
         f"changes to B: {len(result.b_changes)}; changes to A: {len(result.a_changes)}; "
@@ -911,8 +1003,8 @@ def write_matrix(result: WalkResult, cells: Mapping[tuple[str, str], rw.Cell]) -
 
 
 @pytest.fixture(scope="module")
-def walk(server: Server, tenants: Tenants) -> Iterator[WalkResult]:
-    yield run_walk(server, tenants)
+def walk(server: Server, tenants: Tenants) -> WalkResult:
+    return run_walk(server, tenants)
 
 
 def _listing(leaks: Sequence[Any], limit: int = 60) -> str:

@@ -328,3 +328,11 @@ def test_config_file_exposes_the_same_keys(
     assert exposed["RATELIMIT_STORAGE_URI"] == (redis_url or "memory://")
     assert (exposed["RESULTS_BACKEND"] is None) is (redis_url is None)
     assert (exposed["CELERY_CONFIG"] is None) is (redis_url is None)
+
+
+def test_csp_drops_superset_telemetry_and_allows_configured_logo_origins(tmp_path: Path) -> None:
+    config = build_superset_config(settings(tmp_path, csp_img_origins=["https://cdn.acme.example"]))
+    images = config["TALISMAN_CONFIG"]["content_security_policy"]["img-src"]
+    assert not [src for src in images if "scarf" in src]
+    assert "https://cdn.acme.example" in images
+    assert "'self'" in images

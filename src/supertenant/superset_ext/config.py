@@ -91,6 +91,22 @@ def celery_config(settings: Settings) -> type | None:
     return CeleryConfig
 
 
+TELEMETRY_HOSTS = ("scarf.sh",)  # Superset's frontend loads a tracking pixel from here
+
+
+def talisman_config(settings: Settings) -> dict[str, Any]:
+    """Superset's own CSP, minus its telemetry pixel host, plus the configured image origins."""
+    import copy
+    import importlib
+
+    base = copy.deepcopy(importlib.import_module("superset.config").TALISMAN_CONFIG)
+    policy = base["content_security_policy"]
+    images = [src for src in policy.get("img-src", []) if not any(h in src for h in TELEMETRY_HOSTS)]
+    policy["img-src"] = images + [o for o in settings.csp_img_origins if o not in images]
+    base["force_https"] = False  # TLS ends at the load balancer; ProxyFix restores the scheme
+    return dict(base)
+
+
 def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     """Every Superset config key supertenant sets, as a dict of UPPERCASE names."""
     settings = settings or get_settings()
@@ -116,6 +132,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         "RESULTS_BACKEND": results_backend(settings),
         "CELERY_CONFIG": celery_config(settings),
         "TALISMAN_ENABLED": settings.talisman,
+        "TALISMAN_CONFIG": talisman_config(settings),
         "RATELIMIT_ENABLED": settings.rate_limits,
         "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
         "AUTH_RATE_LIMITED": settings.rate_limits,

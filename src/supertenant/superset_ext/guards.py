@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from supertenant.superset_ext import policy
 from supertenant.superset_ext.context import directory, host_tenant, request_tenant
@@ -59,23 +60,91 @@ def tenant_of_dataset(dataset_id: Any) -> str | None:
     return directory().tenant_of_database(dataset.database_id) if dataset is not None else None
 
 
+def tenant_of_chart(chart_id: Any) -> str | None:
+    from superset.extensions import db
+    from superset.models.slice import Slice
+
+    try:
+        chart = db.session.get(Slice, int(chart_id))
+    except (TypeError, ValueError):
+        return None
+    if chart is None or chart.datasource_type != "table":
+        return None
+    return tenant_of_dataset(chart.datasource_id)
+
+
 def tenant_of_dashboard(dashboard_id: Any) -> str | None:
-    """A dashboard belongs to the tenant whose template made it, or whose members own all of it."""
+    """A dashboard (by id, slug or UUID) belongs to the tenant whose template made it, else see policy."""
     from superset.extensions import db
     from superset.models.dashboard import Dashboard
 
-    try:
-        dashboard = db.session.get(Dashboard, int(dashboard_id))
-    except (TypeError, ValueError):
-        return None
+    how, value = policy.dashboard_lookup(str(dashboard_id))
+    column = {"id": Dashboard.id, "uuid": Dashboard.uuid, "slug": Dashboard.slug}[how]
+    dashboard = db.session.query(Dashboard).filter(column == value).one_or_none()
     if dashboard is None:
         return None
     snapshot = directory().snapshot()
-    for info in snapshot.by_slug.values():
-        if dashboard.id in info.dashboard_ids.values():
-            return info.slug
-    owners = {snapshot.by_user.get(owner.id) for owner in dashboard.owners}
-    return owners.pop() if len(owners) == 1 else None
+    made_by = [i.slug for i in snapshot.by_slug.values() if dashboard.id in i.dashboard_ids.values()]
+    owners = (snapshot.by_user.get(owner.id) for owner in dashboard.owners)
+    data = (directory().tenant_of_database(ds.database_id) for ds in dashboard.datasources)
+    return policy.owning_tenant(made_by[0] if made_by else None, owners, data)
+
+
+def _key_state(ref: policy.Ref) -> dict[str, Any] | None:
+    """What a state key stores (explore form data, a permalink), or None if it resolves to nothing."""
+    from superset.extensions import cache_manager
+
+    if ref.kind == "explore_state":
+        state = cache_manager.explore_form_data_cache.get(ref.value)
+        return dict(state) if isinstance(state, dict) else None
+    from superset.commands.dashboard.permalink.get import GetDashboardPermalinkCommand
+    from superset.commands.explore.permalink.get import GetExplorePermalinkCommand
+    from superset.commands.sql_lab.permalink.get import GetSqlLabPermalinkCommand
+    from superset.daos.key_value import KeyValueDAO
+    from superset.key_value.utils import decode_permalink_id
+
+    commands: dict[str, Any] = {
+        "explore_permalink": GetExplorePermalinkCommand,
+        "dashboard_permalink": GetDashboardPermalinkCommand,
+        "sqllab_permalink": GetSqlLabPermalinkCommand,
+    }
+    command = commands[ref.kind](ref.value)
+    try:
+        key = decode_permalink_id(ref.value, salt=command.salt)
+        value = KeyValueDAO.get_value(command.resource, key, command.codec)
+    except Exception:  # an undecodable or unreadable key is Superset's to answer
+        return None
+    return dict(value) if isinstance(value, dict) else None
+
+
+_TENANT_OF = {
+    "chart": tenant_of_chart,
+    "dataset": tenant_of_dataset,
+    "dashboard": tenant_of_dashboard,
+    "database": lambda value: directory().tenant_of_database(int(value)),
+}
+
+
+def _tenants_behind(ref: policy.Ref) -> list[str | None] | None:
+    if ref.kind in policy.OBJECT_KINDS:
+        return [_TENANT_OF[ref.kind](ref.value)]
+    state = _key_state(ref)
+    if state is None:
+        return None
+    return [_TENANT_OF[inner.kind](inner.value) for inner in policy.key_references(ref.kind, state)]
+
+
+def _guard_references(slug: str) -> Response | None:
+    """Every object the request names must be the caller's tenant's: else "not found"."""
+    for ref in policy.references(request.path, request.args, _json_body()):
+        if not policy.refused_reference(slug, ref, _tenants_behind(ref)):
+            continue
+        if not policy.neutralised(ref):
+            return not_found()
+        args = request.args.copy()
+        args[ref.arg or ""] = policy.NOWHERE_KEY
+        request.args = ImmutableMultiDict(args)
+    return None
 
 
 def guard() -> Response | None:
@@ -97,9 +166,9 @@ def guard() -> Response | None:
     chart_data = method == "POST" and path.startswith("/api/v1/chart") and path.rstrip("/").endswith("/data")
     if chart_data and policy.native_annotation_layers(_json_body()):
         return not_found()
-    if policy.is_chart_write(path, method):
-        return _guard_chart_write(tenant.slug)
-    return None
+    if policy.is_chart_write(path, method) and (refused := _guard_chart_write(tenant.slug)):
+        return refused
+    return _guard_references(tenant.slug)
 
 
 def _guard_chart_write(slug: str) -> Response | None:
