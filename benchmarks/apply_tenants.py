@@ -49,7 +49,7 @@ import prison
 import psycopg2
 import redis
 
-from supertenant.errors import NotFoundError
+from supertenant.errors import ConfigError, NotFoundError, TemporaryError
 from supertenant.logs import configure_logging
 from supertenant.provision import engine
 from supertenant.provision.engine import Provisioner
@@ -68,6 +68,7 @@ REDIS_DB = 10
 TARGET_P50_SECONDS = 3.0
 TARGET_RATIO = 1.5
 RATIO_EARLY_TENANT = 10
+PROGRESS_EVERY = 10  # tenants between partial reports (a 200-tenant run takes over an hour)
 # The engine's steps, in the order `Provisioner._converge` runs them; requests are attributed to these.
 STEPS = (
     "check_contract",
@@ -387,18 +388,29 @@ def tenant_spec(index: int, warehouse: Path) -> TenantSpec:
     return parse_spec(text, source=f"{slug}.yaml")
 
 
-def write_warehouse(specs: list[TenantSpec], path: Path, days: int) -> float:
+def write_tenant_sample(spec: TenantSpec, index: int, path: Path, days: int, attempts: int = 20) -> float:
+    """Write one tenant's schema; retried while Superset holds the file (it opens it per query)."""
+    assert isinstance(spec.warehouse, DuckDBWarehouse)
     started = time.perf_counter()
-    for index, spec in enumerate(specs, start=1):
-        assert isinstance(spec.warehouse, DuckDBWarehouse)
-        write_sample(
-            path,
-            schema=spec.warehouse.schema_name,
-            accounts=spec.warehouse.account_ids,
-            seed=index,
-            days=days,
-        )
+    for attempt in range(attempts):
+        try:
+            write_sample(
+                path,
+                schema=spec.warehouse.schema_name,
+                accounts=spec.warehouse.account_ids,
+                seed=index,
+                days=days,
+            )
+            break
+        except TemporaryError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
     return time.perf_counter() - started
+
+
+def write_warehouse(specs: list[TenantSpec], path: Path, days: int) -> float:
+    return sum(write_tenant_sample(spec, index, path, days) for index, spec in enumerate(specs, start=1))
 
 
 @dataclass
@@ -414,12 +426,20 @@ class TenantResult:
 
 
 def apply_tenants(
-    server: Server, specs: list[TenantSpec], base_dir: Path, *, legacy_index: bool = False
+    server: Server,
+    specs: list[TenantSpec],
+    base_dir: Path,
+    *,
+    legacy_index: bool = False,
+    on_progress: Callable[[list[TenantResult]], None] | None = None,
+    before_each: Callable[[int, TenantSpec], None] | None = None,
 ) -> list[TenantResult]:
     current = Recorder()
     results: list[TenantResult] = []
     with steps_attributed_to(lambda: current), permission_index(legacy_index):
         for index, spec in enumerate(specs, start=1):
+            if before_each is not None:
+                before_each(index, spec)  # not timed as part of the apply
             current = Recorder()
             started = time.perf_counter()
             with CountingClient(
@@ -446,6 +466,8 @@ def apply_tenants(
                 file=sys.stderr,
                 flush=True,
             )
+            if on_progress is not None and index % PROGRESS_EVERY == 0:
+                on_progress(results)
     return results
 
 
@@ -628,6 +650,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in tests)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and the DuckDB file")
+    parser.add_argument(
+        "--incremental-warehouse",
+        action="store_true",
+        help="write tenant i's schema just before applying it (as onboarding over time would), "
+        "instead of all N schemas first",
+    )
     variants = parser.add_argument_group("variants (A/B against the default: the repository as it is)")
     variants.add_argument(
         "--legacy-permission-index",
@@ -649,20 +677,87 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(
-    stack: contextlib.ExitStack, args: argparse.Namespace, workdir: Path, timings: dict[str, Any]
+    stack: contextlib.ExitStack,
+    args: argparse.Namespace,
+    workdir: Path,
+    timings: dict[str, Any],
+    on_progress: Callable[[list[TenantResult]], None],
 ) -> list[TenantResult]:
     server = start_superset(stack, workdir, args, timings)
     timings["metadata_0_tenants"] = metadata_counts(server.metadata_db_url)
     warehouse = workdir / "warehouse.duckdb"
     specs = [tenant_spec(i, warehouse) for i in range(1, args.tenants + 1)]
-    timings["warehouse_seconds"] = round(write_warehouse(specs, warehouse, args.days), 2)
-    print(f"warehouse: {args.tenants} schemas in {timings['warehouse_seconds']} s", file=sys.stderr)
-    results = apply_tenants(server, specs, workdir, legacy_index=args.legacy_permission_index)
+    before_each: Callable[[int, TenantSpec], None] | None = None
+    if args.incremental_warehouse:
+        timings["warehouse_seconds"] = 0.0
+
+        def before_each(index: int, spec: TenantSpec) -> None:
+            seconds = write_tenant_sample(spec, index, warehouse, args.days)
+            timings["warehouse_seconds"] = round(timings["warehouse_seconds"] + seconds, 2)
+
+    else:
+        timings["warehouse_seconds"] = round(write_warehouse(specs, warehouse, args.days), 2)
+        print(f"warehouse: {args.tenants} schemas in {timings['warehouse_seconds']} s", file=sys.stderr)
+    results = apply_tenants(
+        server,
+        specs,
+        workdir,
+        legacy_index=args.legacy_permission_index,
+        on_progress=on_progress,
+        before_each=before_each,
+    )
     timings["metadata_n_tenants"] = metadata_counts(server.metadata_db_url)
     timings["full_pvm_listing_n_tenants"] = full_pvm_listing(server)
     print("timing `superset init` with all tenants…", file=sys.stderr)
-    timings["init_seconds_n_tenants"] = round(timed_superset(["init"], server.env, server.log), 2)
+    try:
+        timings["init_seconds_n_tenants"] = round(timed_superset(["init"], server.env, server.log), 2)
+    except ConfigError as exc:  # e.g. the source tree changed under a long run: keep the results
+        timings["init_seconds_n_tenants"] = None
+        timings["init_error"] = str(exc)[-1500:]
     return results
+
+
+def build_report(
+    args: argparse.Namespace,
+    results: list[TenantResult],
+    timings: dict[str, Any],
+    info: dict[str, Any],
+    *,
+    complete: bool,
+) -> dict[str, Any]:
+    return {
+        "benchmark": "apply_tenants",
+        "complete": complete,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": {
+            "tenants": args.tenants,
+            "days": args.days,
+            "warehouse": "incremental" if args.incremental_warehouse else f"all {args.tenants} schemas first",
+            "gunicorn_workers": args.workers,
+            "users_per_tenant": 3,
+            "templates": ["google_ads_overview@1", "getting_started@1"],
+            "client_per_tenant": True,
+            "legacy_permission_index": args.legacy_permission_index,
+            "postgres_jit": "off" if args.no_jit else "server default",
+            "scoped_schema_permissions": args.scoped_schema_permissions,
+        },
+        "summary": summarise(results, timings),
+        "timings": timings,
+        "machine": info,
+        "caveat": (
+            "2-core machine shared with other work (e.g. integration tests started by another "
+            "process); see machine.other_processes_* and loadavg. Single-tenant times are noisy; "
+            "the window ratio (median of 11 tenants around each end) is the steadier figure."
+        ),
+        "growth": growth_table(results),
+        "endpoints_first_vs_last_10": endpoint_growth(results),
+        "per_tenant": [r.__dict__ for r in results],
+    }
+
+
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -673,14 +768,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     workdir = Path(tempfile.mkdtemp(prefix="supertenant-bench-"))
+    partial = args.output.with_suffix(".partial.json")
     info = machine_info()
     timings: dict[str, Any] = {}
+
+    def progress(done: list[TenantResult]) -> None:
+        write_json(partial, build_report(args, done, timings, info, complete=False))
+
     failed = True
-    stack = contextlib.ExitStack()
     try:
-        with stack:
+        with contextlib.ExitStack() as stack:
             try:
-                results = run(stack, args, workdir, timings)
+                results = run(stack, args, workdir, timings, progress)
                 info["loadavg_end"] = os.getloadavg()
                 info["other_processes_end"] = other_processes()
             finally:
@@ -696,38 +795,14 @@ def main(argv: list[str] | None = None) -> int:
         if failed:
             (workdir / "warehouse.duckdb").unlink(missing_ok=True)
             print(f"logs: {workdir}/superset.log, {workdir}/web.log", file=sys.stderr)
+            if partial.exists():
+                print(f"results so far: {partial}", file=sys.stderr)
         elif not args.keep_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    summary = summarise(results, timings)
-    report = {
-        "benchmark": "apply_tenants",
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": {
-            "tenants": args.tenants,
-            "days": args.days,
-            "gunicorn_workers": args.workers,
-            "users_per_tenant": 3,
-            "templates": ["google_ads_overview@1", "getting_started@1"],
-            "client_per_tenant": True,
-            "legacy_permission_index": args.legacy_permission_index,
-            "postgres_jit": "off" if args.no_jit else "server default",
-            "scoped_schema_permissions": args.scoped_schema_permissions,
-        },
-        "summary": summary,
-        "timings": timings,
-        "machine": info,
-        "caveat": (
-            "2-core machine shared with other work (e.g. integration tests started by another "
-            "process); see machine.other_processes_* and loadavg. Single-tenant times are noisy; "
-            "the window ratio (median of 11 tenants around each end) is the steadier figure."
-        ),
-        "growth": growth_table(results),
-        "endpoints_first_vs_last_10": endpoint_growth(results),
-        "per_tenant": [r.__dict__ for r in results],
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    report = build_report(args, results, timings, info, complete=True)
+    write_json(args.output, report)
+    partial.unlink(missing_ok=True)
     print_summary(report, args.output)
     return 0
 
@@ -749,6 +824,12 @@ def print_summary(report: dict[str, Any], output: Path) -> None:
     print(
         f"superset init: {t['init_seconds_0_tenants']} s with 0 tenants, "
         f"{t['init_seconds_n_tenants']} s with {n} (app start-up alone {t['app_startup_seconds']} s)"
+        + (f"; init failed: {t['init_error'][-200:]}" if "init_error" in t else "")
+    )
+    meta = t["metadata_n_tenants"]
+    print(
+        f"metadata with {n} tenants: {meta['pvms']} PVMs ({meta['pvms_schema_access']} schema_access), "
+        f"{meta['charts']} charts; one full PVM listing: {t['full_pvm_listing_n_tenants']}"
     )
     for row in report["growth"]:
         print(

@@ -805,6 +805,8 @@ URL_MAP_QUERIES: Mapping[str, Callable[[Recorder], list[_Parts]]] = {
                 "database_name": r.text("database_name"),
                 "schema_name": r.text("schema"),
                 "table_name": r.text("table"),
+                "normalize_columns": False,
+                "always_filter_main_dttm": False,
             },
         )
     ],
@@ -1177,16 +1179,28 @@ class Markers:
 
 
 def build_markers(
-    names: Iterable[str], own_names: Iterable[str], ids: Mapping[str, Iterable[int]], min_substring: int = 9
+    names: Iterable[str],
+    own_names: Iterable[str],
+    ids: Mapping[str, Iterable[int]],
+    distinctive: Iterable[str] = (),
+    min_substring: int = 9,
 ) -> Markers:
-    """Split B's names into substring and exact markers, dropping any A legitimately has too."""
+    """Split B's names into substring and exact markers, dropping any A legitimately has too.
+
+    A long name that is more than one plain word is matched anywhere; a short name or a single
+    word (a first name, a chart called "Cost" or "Campaigns") only as a whole JSON string, unless
+    it is ``distinctive`` (the tenant's brand).
+    """
     own = {n.casefold() for n in own_names if n}
+    anywhere = {d.casefold() for d in distinctive}
     substrings, exact = set(), set()
     for name in {n.strip() for n in names if n and n.strip()}:
         folded = name.casefold()
         if folded in own or any(folded in o for o in own if len(folded) >= min_substring):
             continue
-        (substrings if len(name) >= min_substring else exact).add(name)
+        plain_word = re.fullmatch(r"[^\W\d_]+", name) is not None
+        long_enough = len(name) >= min_substring and not plain_word
+        (substrings if long_enough or folded in anywhere else exact).add(name)
     return Markers(frozenset(substrings), frozenset(exact), {k: frozenset(v) for k, v in ids.items()})
 
 

@@ -222,7 +222,8 @@ class Foreign:
 
     book: rw.IdBook
     markers: rw.Markers
-    cleanup: list[str] = field(default_factory=list)  # admin DELETE paths for seeded global objects
+    cleanup: list[str] = field(default_factory=list)  # admin DELETE paths for seeded objects
+    owner_cleanup: list[str] = field(default_factory=list)  # B admin DELETE paths (SQL Lab tabs)
 
 
 def seed_foreign_state(server: Server, tenants: Tenants, dashboard_id: int, chart_id: int) -> dict[str, Any]:
@@ -436,7 +437,7 @@ def read_foreign(server: Server, tenants: Tenants) -> Foreign:
     """B's book and markers, plus A's names (a B name A also uses is not a marker)."""
     with server.admin() as admin:
         b, a = tenant_objects(admin, B), tenant_objects(admin, A)
-        chart = next(c for c in b["charts"] if c.get("dashboards")) if b["charts"] else {}
+        chart = next(c for c in b["charts"] if c.get("dashboards"))
         dashboard = b["dashboards"][0]
         seeded = seed_foreign_state(server, tenants, dashboard["id"], chart["id"])
         global_ids, cleanup = seed_foreign_globals(admin)
@@ -462,13 +463,14 @@ def read_foreign(server: Server, tenants: Tenants) -> Foreign:
             http,
             "GET",
             "/api/v1/log/",
-            params={"q": prison.dumps({"order_column": "id", "order_direction": "desc", "page_size": 100})},
+            params={"q": prison.dumps({"order_column": "dttm", "order_direction": "desc", "page_size": 100})},
         )
         b_users = {u["id"] for u in b["users"]}
+        listed = logs.json() if logs.status_code == 200 else {}
         log_ids = [
-            row["id"]
-            for row in (logs.json().get("result", []) if logs.status_code == 200 else [])
-            if (row.get("user") or {}).get("id") in b_users or row.get("user_id") in b_users
+            i
+            for i, row in zip(listed.get("ids", []), listed.get("result", []), strict=True)
+            if row["user_id"] in b_users
         ]
         campaigns_b = campaign_names(admin, b["datasets"][0]["id"])
         campaigns_a = campaign_names(admin, a["datasets"][0]["id"])
@@ -575,7 +577,10 @@ def read_foreign(server: Server, tenants: Tenants) -> Foreign:
         "query": [seeded["query"]],
         "tab_state": [seeded["tab_state"]],
     }
-    return Foreign(book, rw.build_markers(names, own, marker_ids), cleanup)
+    cleanup.append(f"/api/v1/saved_query/{seeded['saved_query']}")
+    owner_cleanup = [f"/tabstateview/{seeded['tab_state']}"]
+    markers = rw.build_markers(names, own, marker_ids, distinctive=["Northwind"])
+    return Foreign(book, markers, cleanup, owner_cleanup)
 
 
 # -- Snapshots -------------------------------------------------------------------------------------
@@ -864,7 +869,7 @@ def run_walk(server: Server, tenants: Tenants) -> WalkResult:
     try:
         return _walk(server, tenants, foreign, url_map, loader, started)
     finally:
-        _remove_seeded(server, foreign.cleanup)
+        _remove_seeded(server, tenants, foreign)
 
 
 def _walk(
@@ -957,10 +962,16 @@ def _remove_created(server: Server, before: Mapping[str, set[int]]) -> list[str]
     return removed
 
 
-def _remove_seeded(server: Server, paths: Sequence[str]) -> None:
+def _remove_seeded(server: Server, tenants: Tenants, foreign: Foreign) -> None:
+    """Delete what the walk seeded (B's SQL Lab history and permalinks stay: no API removes them)."""
     with server.admin() as admin:
         http = logged_in(admin)
-        for path in paths:
+        for path in foreign.cleanup:
+            with contextlib.suppress(httpx.HTTPError):
+                send(http, "DELETE", path)
+    with tenants.login(server, B, "admin") as b_admin:
+        http = logged_in(b_admin)
+        for path in foreign.owner_cleanup:
             with contextlib.suppress(httpx.HTTPError):
                 send(http, "DELETE", path)
 

@@ -23,13 +23,16 @@ QUOTE_SLOT = "\ue002"
 COMPARE_SLOT = "\ue003"
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+_IME = re.compile(r"[\uff01-\uff5e\u3000]")  # full-width ASCII: typed with a Japanese input method
 _LATIN = re.compile(r"[A-Za-z]")
 _SPACES = re.compile(r"\s+")
 # Separators inside names and lists; `~`/`〜` and `-` are kept out of `normalise` because dates use
 # them, and `fold` runs only after the time expressions were taken out.
 _SEPARATORS = re.compile(r"[\s|｜–—―‐−\-_/・:;,、。.!?()\[\]{}【】<>\"'“”‘’`…+&]+")
 _HIRAGANA_RUN = re.compile(r"[\u3041-\u309f]+")
-_WORD = re.compile(r"[a-z0-9%$¥]+(?:'[a-z]+)?|[\u30a0-\u30ff]+|[\u3400-\u4dbf\u4e00-\u9fff々〆]+|[\u3041-\u309f]+")
+_WORD = re.compile(
+    r"[a-z0-9%$¥]+(?:'[a-z]+)?|[\u30a0-\u30ff]+|[\u3400-\u4dbf\u4e00-\u9fff々〆]+|[\u3041-\u309f]+"
+)
 
 PARTICLES = frozenset(
     {
@@ -57,8 +60,8 @@ def squash(text: str) -> str:
 
 
 def detect_locale(text: str, default: Locale) -> Locale:
-    """Answer in the language the user wrote in: Japanese if any kana or kanji, English if Latin only."""
-    if _JAPANESE.search(text):
+    """Answer in the user's language: Japanese for kana, kanji or full-width letters; English for Latin."""
+    if _JAPANESE.search(text) or _IME.search(text):
         return "ja"
     if _LATIN.search(text):
         return "en"

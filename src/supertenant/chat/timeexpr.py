@@ -44,7 +44,10 @@ _ORDINAL_QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3
 
 _NUM = r"(\d{1,4}|[一二三四五六七八九十]{1,3}|" + "|".join(sorted(_EN_NUMBERS, key=len, reverse=True)) + ")"
 # "may" only where it cannot be the verb: before a day or a year, or after in/for/since/during/of.
-_MON = r"(?:january|february|march|april|june|july|august|september|october|november|december|" r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"  # fmt: skip
+_MON = (
+    r"(?:january|february|march|april|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
+)
 _MON_ANY = r"(?:" + _MON + r"|may)"
 _B = r"(?<![a-z0-9])"  # ASCII word boundaries that also work next to Japanese
 _E = r"(?![a-z0-9])"
@@ -141,9 +144,7 @@ def _parse_date(text: str, today: date) -> tuple[date, bool] | None:
         year, month, day = None, int(match.group(1)), int(match.group(2))
     elif match := re.fullmatch(
         r"(" + _MON_ANY + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?", text
-    ) or re.fullmatch(
-        r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MON_ANY + r")\.?(?:,?\s+(\d{4}))?", text
-    ):
+    ) or re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MON_ANY + r")\.?(?:,?\s+(\d{4}))?", text):
         first, second, year_text = match.groups()
         name, day_text = (first, second) if not first[0].isdigit() else (second, first)
         year, month, day = (int(year_text) if year_text else None), _MONTHS[name], int(day_text)
@@ -303,7 +304,7 @@ def _day(offset: int) -> Callable[[date], str]:
 
 
 def _calendar(unit: str) -> Handler:
-    """"last week|month|quarter|year": the previous calendar period."""
+    """ "last week|month|quarter|year": the previous calendar period."""
 
     def handler(match: re.Match[str], today: date) -> str | None:
         if unit == "quarter":
@@ -325,7 +326,7 @@ def _current(unit: str) -> Handler:
 
 
 def _one_unit(match: re.Match[str], today: date) -> str | None:
-    """"the past week|month|quarter|year": one rolling unit."""
+    """ "the past week|month|quarter|year": one rolling unit."""
     unit = match.group("u")
     return rolling_range(3, "month") if unit == "quarter" else rolling_range(1, unit)
 
@@ -340,41 +341,88 @@ _JA_UNIT = r"(?P<u>日|週|カ月|ケ月|か月|箇月|月|年|四半期)"
 _EN_UNIT = r"(?P<u>days?|weeks?|months?|years?|quarters?|d|w|m|y)"
 _EN_ROLLING_WORD = r"(?:last|past|previous|prior|trailing|rolling|recent)"
 
+
+def _word(pattern: str) -> str:
+    """`pattern` as whole ASCII words (Japanese around it is fine)."""
+    return _B + "(?:" + pattern + ")" + _E
+
+
+def _either(english: str, japanese: str) -> str:
+    return _word(english) + "|" + japanese
+
+
+_LAST = r"(?:the\s+)?(?:last|previous|prior)\s+"
+_THIS = r"(?:this|current)\s+"
+_TO_DATE = r"[\s-]to[\s-]date"
+_EN_COUNT = _NUM.replace("(", "(?P<n>", 1)
+_MONTH_END = r"(?:\s*まで(?:の間)?)?"
+
 _RULES: tuple[tuple[re.Pattern[str], Handler], ...] = tuple(
     (re.compile(pattern), handler)
     for pattern, handler in (
         # explicit ranges first: they contain dates, months and years
-        (r"(?:" + _B + r"between\s+)(?P<a>" + _DATE + r")\s+and\s+(?P<b>" + _DATE + ")", _date_range),
+        (_B + r"between\s+(?P<a>" + _DATE + r")\s+and\s+(?P<b>" + _DATE + ")", _date_range),
         (
-            r"(?:" + _B + r"from\s+)?(?P<a>" + _DATE + ")" + _RANGE_SEP + "(?P<b>" + _DATE + "|" + _DAY_ONLY + ")"
-            r"(?![\d/])(?:\s*まで(?:の間)?)?",
+            r"(?:"
+            + _B
+            + r"from\s+)?(?P<a>"
+            + _DATE
+            + ")"
+            + _RANGE_SEP
+            + "(?P<b>"
+            + _DATE
+            + "|"
+            + _DAY_ONLY
+            + r")(?![\d/])"
+            + _MONTH_END,
             _date_range,
         ),
         (
-            r"(?:" + _B + r"from\s+|" + _B + r"between\s+)?(?P<a>" + _MONTH + ")"
-            r"(?:" + _RANGE_SEP + r"|\s+and\s+)(?P<b>" + _MONTH + r")(?:\s*まで(?:の間)?)?",
+            r"(?:"
+            + _B
+            + r"(?:from|between)\s+)?(?P<a>"
+            + _MONTH
+            + ")"
+            + r"(?:"
+            + _RANGE_SEP
+            + r"|\s+and\s+)(?P<b>"
+            + _MONTH
+            + ")"
+            + _MONTH_END,
             _month_range,
         ),
         # open ends
         (
-            _B + r"(?:since|from|after|starting(?:\s+from)?|beginning)\s+(?P<a>" + _DATE + "|" + _MONTH + r"|\d{4})" + _E,
+            _B
+            + r"(?:since|from|after|starting(?:\s+from)?|beginning)\s+"
+            + r"(?P<a>"
+            + _DATE
+            + "|"
+            + _MONTH
+            + r"|\d{4})"
+            + _E,
             _since,
         ),
         (r"(?P<a>" + _DATE + "|" + _MONTH + r"|\d{4}\s*年)\s*(?:以降|以来|から(?!.*まで))", _since),
         # single periods
         (r"(?:" + _B + r"on\s+)?(?P<a>" + _DATE + ")", _single_date),
         (r"(?:(?P<y>\d{4})\s*年\s*(?:度\s*)?)?第\s*(?P<q>[1-4])\s*四半期", _quarter),
-        (_B + r"q(?P<q>[1-4])(?:\s*(?:of\s+)?(?P<y>\d{4}))?" + _E, _quarter),
-        (_B + r"(?P<y>\d{4})\s*q(?P<q>[1-4])" + _E, _quarter),
+        (_word(r"q(?P<q>[1-4])(?:\s*(?:of\s+)?(?P<y>\d{4}))?"), _quarter),
+        (_word(r"(?P<y>\d{4})\s*q(?P<q>[1-4])"), _quarter),
         (
-            _B + r"(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
-            r"(?:\s+(?:of\s+)?(?P<y>\d{4}))?" + _E,
+            _word(
+                r"(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
+                + r"(?:\s+(?:of\s+)?(?P<y>\d{4}))?"
+            ),
             _quarter,
         ),
-        (r"(?:" + _B + r"(?:in|for|during|of)\s+)?(?P<a>" + _MONTH + r")(?!\s*(?:別|ごと|毎|次))" + _E, _single_month),
-        (_B + r"(?:in|during|since)\s+may" + _E, _computed(_may)),
+        (
+            r"(?:" + _B + r"(?:in|for|during|of)\s+)?(?P<a>" + _MONTH + r")(?!\s*(?:別|ごと|毎|次))" + _E,
+            _single_month,
+        ),
+        (_word(r"(?:in|during|since)\s+may"), _computed(_may)),
         (r"(?P<y>\d{4})\s*年(?!\s*度?\s*第)", _year),
-        (_B + r"(?:in|for|during|of|year)\s+(?P<y>\d{4})" + _E, _year),
+        (_word(r"(?:in|for|during|of|year)\s+(?P<y>\d{4})"), _year),
         (r"(?<![\d-])(?P<y>20[1-3]\d)(?![\d-])", _year),
         # rolling windows
         (r"(?:過去|直近|ここ|最近|この|ラスト)\s*" + _JA_NUM + r"\s*" + _JA_UNIT + r"(?:間)?", _rolling),
@@ -382,26 +430,32 @@ _RULES: tuple[tuple[re.Pattern[str], Handler], ...] = tuple(
         (_JA_NUM + r"\s*(?P<u>週|カ月|ケ月|か月|箇月)", _rolling),
         (r"(?:過去|直近|ここ)?\s*半年(?:間)?", _fixed(rolling_range(6, "month"))),
         (
-            _B + r"(?:(?:in|over|during|for)\s+)?(?:the\s+)?" + _EN_ROLLING_WORD + r"\s+" + _NUM.replace("(", "(?P<n>", 1)
-            + r"\s*" + _EN_UNIT + _E,
+            _word(
+                r"(?:(?:in|over|during|for)\s+)?(?:the\s+)?"
+                + _EN_ROLLING_WORD
+                + r"\s+"
+                + _EN_COUNT
+                + r"\s*"
+                + _EN_UNIT
+            ),
             _rolling,
         ),
-        (_B + r"(?:the\s+)?(?:past|trailing|rolling)\s+(?P<u>day|week|month|quarter|year)" + _E, _one_unit),
+        (_word(r"(?:the\s+)?(?:past|trailing|rolling)\s+(?P<u>day|week|month|quarter|year)"), _one_unit),
         # calendar periods
-        (_B + r"(?:the\s+)?(?:last|previous|prior)\s+week" + _E + r"|先週|前週", _calendar("week")),
-        (_B + r"(?:the\s+)?(?:last|previous|prior)\s+month" + _E + r"|先月|前月", _calendar("month")),
-        (_B + r"(?:the\s+)?(?:last|previous|prior)\s+quarter" + _E + r"|前四半期|先四半期|前の四半期", _calendar("quarter")),
-        (_B + r"(?:the\s+)?(?:last|previous|prior)\s+year" + _E + r"|昨年|去年|前年", _calendar("year")),
-        (_B + r"(?:this|current)\s+week" + _E + r"|" + _B + r"week[\s-]to[\s-]date" + _E + r"|" + _B + r"wtd" + _E + r"|今週", _current("week")),
-        (_B + r"(?:this|current)\s+month" + _E + r"|" + _B + r"month[\s-]to[\s-]date" + _E + r"|" + _B + r"mtd" + _E + r"|今月|当月", _current("month")),
-        (_B + r"(?:this|current)\s+quarter" + _E + r"|" + _B + r"quarter[\s-]to[\s-]date" + _E + r"|" + _B + r"qtd" + _E + r"|今四半期|当四半期", _current("quarter")),
-        (_B + r"(?:this|current)\s+year" + _E + r"|" + _B + r"year[\s-]to[\s-]date" + _E + r"|" + _B + r"ytd" + _E + r"|今年|本年|当年", _current("year")),
-        (_B + r"(?:the\s+)?day\s+before\s+yesterday" + _E + r"|一昨日|おととい|おとつい", _computed(_day(-2))),
-        (_B + r"yesterday" + _E + r"|昨日|前日", _fixed("Last day")),
-        (_B + r"today" + _E + r"|今日|本日|当日", _computed(_day(0))),
-        (_B + r"(?:all[\s-]time|lifetime|ever)" + _E + r"|全期間|(?:全て|すべて)の期間|累計|通算", _fixed(NO_FILTER)),
+        (_either(_LAST + "week", "先週|前週|前の週"), _calendar("week")),
+        (_either(_LAST + "month", "先月|前月|前の月"), _calendar("month")),
+        (_either(_LAST + "quarter", "前四半期|先四半期|前の四半期"), _calendar("quarter")),
+        (_either(_LAST + "year", "昨年|去年|前年|前の年"), _calendar("year")),
+        (_either(_THIS + "week|week" + _TO_DATE + "|wtd", "今週"), _current("week")),
+        (_either(_THIS + "month|month" + _TO_DATE + "|mtd", "今月|当月"), _current("month")),
+        (_either(_THIS + "quarter|quarter" + _TO_DATE + "|qtd", "今四半期|当四半期"), _current("quarter")),
+        (_either(_THIS + "year|year" + _TO_DATE + "|ytd", "今年|本年|当年"), _current("year")),
+        (_either(r"(?:the\s+)?day\s+before\s+yesterday", "一昨日|おととい|おとつい"), _computed(_day(-2))),
+        (_either("yesterday", "昨日|前日"), _fixed("Last day")),
+        (_either("today", "今日|本日|当日"), _computed(_day(0))),
+        (_either(r"all[\s-]time|lifetime|ever", "全期間|(?:全て|すべて)の期間|累計|通算"), _fixed(NO_FILTER)),
     )
-)  # fmt: skip
+)
 
 
 def extract(text: str, today: date) -> tuple[list[TimeHit], str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from supertenant.cli import db, demo, templates, tenant, warehouse
+from supertenant.cli import chat, db, demo, templates, tenant, warehouse
 from supertenant.logs import configure_logging
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(templates.app, name="templates")
 app.add_typer(demo.app, name="demo")
+app.add_typer(chat.app, name="chat")
 
 
 def main() -> None:

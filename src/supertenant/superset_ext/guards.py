@@ -90,25 +90,29 @@ def tenant_of_dashboard(dashboard_id: Any) -> str | None:
     return policy.owning_tenant(made_by[0] if made_by else None, owners, data)
 
 
-def _key_state(ref: policy.Ref) -> dict[str, Any] | None:
-    """What a state key stores (explore form data, a permalink), or None if it resolves to nothing."""
-    from superset.extensions import cache_manager
-
-    if ref.kind == "explore_state":
-        state = cache_manager.explore_form_data_cache.get(ref.value)
-        return dict(state) if isinstance(state, dict) else None
+def _permalink_command(kind: str, key: str) -> Any:
     from superset.commands.dashboard.permalink.get import GetDashboardPermalinkCommand
     from superset.commands.explore.permalink.get import GetExplorePermalinkCommand
     from superset.commands.sql_lab.permalink.get import GetSqlLabPermalinkCommand
-    from superset.daos.key_value import KeyValueDAO
-    from superset.key_value.utils import decode_permalink_id
 
     commands: dict[str, Any] = {
         "explore_permalink": GetExplorePermalinkCommand,
         "dashboard_permalink": GetDashboardPermalinkCommand,
         "sqllab_permalink": GetSqlLabPermalinkCommand,
     }
-    command = commands[ref.kind](ref.value)
+    return commands[kind](key)
+
+
+def _key_state(ref: policy.Ref) -> dict[str, Any] | None:
+    """What a state key stores (explore form data, a permalink), or None if it resolves to nothing."""
+    from superset.daos.key_value import KeyValueDAO
+    from superset.extensions import cache_manager
+    from superset.key_value.utils import decode_permalink_id
+
+    if ref.kind == "explore_state":
+        state = cache_manager.explore_form_data_cache.get(ref.value)
+        return dict(state) if isinstance(state, dict) else None
+    command = _permalink_command(ref.kind, ref.value)
     try:
         key = decode_permalink_id(ref.value, salt=command.salt)
         value = KeyValueDAO.get_value(command.resource, key, command.codec)
@@ -117,11 +121,46 @@ def _key_state(ref: policy.Ref) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
 
+def _swap_key(ref: policy.Ref) -> None:
+    """Hand Superset a key of the same kind that resolves nowhere, in place of a foreign one."""
+    from superset.key_value.utils import encode_permalink_key
+
+    nowhere = policy.NOWHERE_KEY
+    if ref.kind != "explore_state":
+        nowhere = encode_permalink_key(policy.NOWHERE_ID, _permalink_command(ref.kind, "").salt)
+    if ref.arg is not None:
+        args = request.args.copy()
+        args[ref.arg] = nowhere
+        request.args = ImmutableMultiDict(args)
+    elif request.view_args:
+        request.view_args = {k: nowhere if v == ref.value else v for k, v in request.view_args.items()}
+
+
+def tenant_of_database_name(name: str) -> str | None:
+    from superset.extensions import db
+    from superset.models.core import Database
+
+    found = db.session.query(Database.id).filter(Database.database_name == name).one_or_none()
+    return directory().tenant_of_database(found[0]) if found is not None else None
+
+
+def _rison_query() -> dict[str, Any]:
+    """The request's rison ``q`` when it is an object (Superset's own views parse it the same way)."""
+    import prison
+
+    try:
+        parsed = prison.loads(request.args.get("q", ""))
+    except Exception:  # not rison: Superset answers it
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 _TENANT_OF = {
     "chart": tenant_of_chart,
     "dataset": tenant_of_dataset,
     "dashboard": tenant_of_dashboard,
     "database": lambda value: directory().tenant_of_database(int(value)),
+    "database_name": tenant_of_database_name,
 }
 
 
@@ -136,14 +175,13 @@ def _tenants_behind(ref: policy.Ref) -> list[str | None] | None:
 
 def _guard_references(slug: str) -> Response | None:
     """Every object the request names must be the caller's tenant's: else "not found"."""
-    for ref in policy.references(request.path, request.args, _json_body()):
+    rison = _rison_query() if request.args.get("q") else {}
+    for ref in policy.references(request.path, request.args, _json_body(), rison):
         if not policy.refused_reference(slug, ref, _tenants_behind(ref)):
             continue
-        if not policy.neutralised(ref):
+        if not policy.swapped(ref):
             return not_found()
-        args = request.args.copy()
-        args[ref.arg or ""] = policy.NOWHERE_KEY
-        request.args = ImmutableMultiDict(args)
+        _swap_key(ref)
     return None
 
 

@@ -118,11 +118,12 @@ def foreign_ids(ids: Iterable[Any], tenant_of: Mapping[int, str | None], user_te
 # anything else is "not found". State keys (explore form data, permalinks) are resolved to the
 # objects they point at; a key that points nowhere is left to Superset.
 
-OBJECT_KINDS = frozenset({"chart", "dataset", "dashboard", "database"})
+OBJECT_KINDS = frozenset({"chart", "dataset", "dashboard", "database", "database_name"})
 KEY_KINDS = frozenset({"explore_state", "explore_permalink", "dashboard_permalink", "sqllab_permalink"})
-# A form-data key that exists nowhere: a foreign key is swapped for it so Superset falls back
-# exactly as it does for an expired key of the caller's own.
+# A form-data key, and the key-value row id of a permalink, that exist nowhere: a foreign key is
+# swapped for one of these so Superset answers exactly as it does for an unknown key.
 NOWHERE_KEY = "0" * 11
+NOWHERE_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,10 @@ def _nested(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def references(path: str, args: Mapping[str, Any], body: Mapping[str, Any]) -> list[Ref]:
-    """Every object a request names in its path, query string or body (form data included)."""
+def references(
+    path: str, args: Mapping[str, Any], body: Mapping[str, Any], rison: Mapping[str, Any] | None = None
+) -> list[Ref]:
+    """Every object a request names in its path, query string (``rison``: its ``q``) or body."""
     refs: list[Ref] = []
     dashboard = _DASHBOARD_PATH.match(path)
     if dashboard and dashboard["value"] not in _NOT_A_DASHBOARD:
@@ -220,6 +223,9 @@ def references(path: str, args: Mapping[str, Any], body: Mapping[str, Any]) -> l
     refs += _field_refs(args, databases=False)
     refs += [Ref(kind, str(args[name]), name) for name, kind in _KEY_ARGS.items() if args.get(name)]
     refs += _field_refs(_nested(args.get("form_data")), databases=False)
+    refs += _field_refs(rison or {}, databases=True)
+    if isinstance(name := (rison or {}).get("database_name"), str) and name:
+        refs.append(Ref("database_name", name, "q"))
     refs += _field_refs(body, databases=True)
     for name in ("form_data", "formData"):
         refs += _field_refs(_nested(body.get(name)), databases=False)
@@ -265,13 +271,14 @@ def refused_reference(user_tenant: str, ref: Ref, object_tenants: Sequence[str |
     return not object_tenants or any(t != user_tenant for t in object_tenants)
 
 
-def neutralised(ref: Ref) -> bool:
-    """A refused form-data key in the query string is swapped for one that exists nowhere, not refused.
+def swapped(ref: Ref) -> bool:
+    """Is a refused reference swapped for a key that resolves nowhere, rather than refused (404)?
 
-    Superset answers an unknown form-data key by falling back to the chart or dataset (200), so
-    refusing a foreign key would itself tell it from a missing one.
+    Keys are: Superset answers an unknown key in its own way (a permission check first, then a
+    fallback to the chart, a redirect or 404), so only a key that truly resolves nowhere gets the
+    same answer as a missing one. Objects named by id are refused whether foreign or missing.
     """
-    return ref.kind == "explore_state" and ref.arg == "form_data_key"
+    return ref.kind in KEY_KINDS
 
 
 def dashboard_lookup(value: str) -> tuple[str, Any]:
