@@ -471,6 +471,30 @@ def apply_tenants(
     return results
 
 
+def reapply_sample(server: Server, specs: list[TenantSpec], base_dir: Path) -> list[dict[str, Any]]:
+    """Apply a spread of already converged tenants again: the no-op path every template upgrade takes."""
+    n = len(specs)
+    picks = sorted({i for i in (1, RATIO_EARLY_TENANT, n // 4, n // 2, 3 * n // 4, n) if 1 <= i <= n})
+    rows = []
+    for index in picks:
+        recorder = Recorder()
+        started = time.perf_counter()
+        with CountingClient(
+            server.url, server.admin_username, server.admin_password, recorder=recorder
+        ) as client:
+            result = Provisioner(client).apply(specs[index - 1], base_dir)
+        rows.append(
+            {
+                "index": index,
+                "seconds": round(time.perf_counter() - started, 3),
+                "requests": recorder.requests,
+                "changes": len(result.changes),
+            }
+        )
+    print(f"re-applied (no changes expected): {rows}", file=sys.stderr)
+    return rows
+
+
 # --- summary ---------------------------------------------------------------------------------------
 
 
@@ -562,6 +586,8 @@ def summarise(results: list[TenantResult], timings: dict[str, Any]) -> dict[str,
         f"tenant_{n}_requests": results[-1].requests,
         "requests_p50": percentile([float(r.requests) for r in results], 50),
         "retried_requests": sum(r.retries for r in results),
+        "reapply_seconds": [r["seconds"] for r in timings.get("reapply", [])],
+        "reapply_requests": [r["requests"] for r in timings.get("reapply", [])],
         "superset_init_seconds": timings.get("init_seconds_n_tenants"),
         "superset_init_seconds_0_tenants": timings.get("init_seconds_0_tenants"),
         "targets": {
@@ -706,6 +732,7 @@ def run(
         on_progress=on_progress,
         before_each=before_each,
     )
+    timings["reapply"] = reapply_sample(server, specs, workdir)
     timings["metadata_n_tenants"] = metadata_counts(server.metadata_db_url)
     timings["full_pvm_listing_n_tenants"] = full_pvm_listing(server)
     print("timing `superset init` with all tenants…", file=sys.stderr)
