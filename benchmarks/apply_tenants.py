@@ -666,7 +666,7 @@ def machine_info() -> dict[str, Any]:
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -793,7 +793,8 @@ def main(argv: list[str] | None = None) -> int:
     # Explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps it so.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # started under nohup: stay immune
+        signal.signal(signal.SIGHUP, _terminate)
     workdir = Path(tempfile.mkdtemp(prefix="supertenant-bench-"))
     partial = args.output.with_suffix(".partial.json")
     info = machine_info()
@@ -814,8 +815,9 @@ def main(argv: list[str] | None = None) -> int:
                 # cut that short.
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
         failed = False
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; cleaned up (logs kept in {workdir})", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        reason = stop.args[0] if stop.args else "SIGINT"
+        print(f"\ninterrupted by {reason}; cleaned up (logs kept in {workdir})", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -2,10 +2,11 @@
 
 Routes come from Superset's OpenAPI spec and from its Flask URL map. Each route
 becomes one or more *probe pairs*: the same request built twice, once from the
-book of tenant B's ids ("foreign") and once from a book of ids that exist
-nowhere ("missing"). The walk sends both as a tenant-A user and compares:
+book of the victim tenant's ids ("foreign") and once from a book of ids that
+exist nowhere ("missing"). The walk sends both as a user of the other tenant
+and compares:
 
-- neither answer may carry B's names, texts or ids (``scan``);
+- neither answer may carry the victim's names, texts or ids (``scan``);
 - both answers must have the same status (``status_oracle``), or the caller
   could tell "exists in another tenant" from "does not exist".
 """
@@ -135,7 +136,6 @@ RESOURCE_KINDS: Mapping[str, str] = {
     "dynamic-plugins": "dynamic_plugin",
     "tabstateview": "tab_state",
     "tableschemaview": "table_schema",
-    "superset": "dashboard",
     "supertenant": "tenant_slug",
 }
 # Kinds whose values are strings rather than integer ids.
@@ -204,9 +204,6 @@ class IdBook:
     def text(self, kind: str) -> str:
         values = self.strings.get(kind) or ()
         return str(values[0]) if values else _missing_text(kind)
-
-    def has(self, kind: str) -> bool:
-        return bool(self.ids.get(kind) or self.strings.get(kind))
 
 
 def _missing_text(kind: str) -> str:
@@ -459,7 +456,7 @@ def fill_schema(
             merged["required"] += part.get("required", [])
         schema = merged
     if schema.get("type") != "object" and "properties" not in schema:
-        return _placeholder("", schema, components, rec, kind, depth)
+        return _placeholder("", schema, components, rec, depth)
     required = set(schema.get("required", []))
     out: JSON = {}
     for name, prop in (schema.get("properties") or {}).items():
@@ -467,7 +464,7 @@ def fill_schema(
         if value is not _SKIP:
             out[name] = value
         elif name in required:
-            out[name] = _placeholder(name, _resolve(prop, components), components, rec, kind, depth)
+            out[name] = _placeholder(name, _resolve(prop, components), components, rec, depth)
     return out
 
 
@@ -505,13 +502,9 @@ def _field_value(
 
 
 def _placeholder(
-    name: str,
-    prop: Mapping[str, Any],
-    components: Mapping[str, Any],
-    rec: Recorder,
-    kind: str | None,
-    depth: int,
+    name: str, prop: Mapping[str, Any], components: Mapping[str, Any], rec: Recorder, depth: int
 ) -> Any:
+    """A harmless value of the property's type (JSON text fields get ``{}``)."""
     if prop.get("enum"):
         return prop["enum"][0]
     kind_of = prop.get("type")
@@ -586,7 +579,7 @@ class _Parts:
 Builder = Callable[[Recorder], list[_Parts]]
 
 SESSION_ROUTES = frozenset({"GET /logout/", "GET /login/logout/", "GET /lang/{locale}"})
-# Routes that act on the caller's own account: walked with an empty body so A's user never changes.
+# Routes that act on the caller's own account: walked with an empty body so the caller never changes.
 SELF_ROUTES = frozenset(
     {
         "PUT /api/v1/me/",
@@ -596,7 +589,8 @@ SELF_ROUTES = frozenset(
     }
 )
 
-# Filter columns of list endpoints that take ids or B's names: column → (kind, preferred operators).
+# Filter columns of list endpoints that take the victim's ids or names: column → kind of value
+# (None: the route's own kind).
 _FILTER_KINDS: Mapping[str, str | None] = {
     "id": None,
     "owners": "user",
@@ -631,7 +625,7 @@ _OPERATORS = ("eq", "rel_o_m", "rel_m_m", "ct")
 
 
 def list_filter_parts(route: Route, ctx: WalkContext, rec: Recorder) -> list[_Parts]:
-    """A plain list call, then one call per filter column that can name B's objects."""
+    """A plain list call, then one call per filter column that can name the victim's objects."""
     parts = [rec.part("list")]
     resource = resource_of(route.path)
     kind = route_kind(route)
@@ -699,13 +693,17 @@ def query_parts(route: Route, ctx: WalkContext, rec: Recorder) -> list[_Parts]:
             fixed[name] = QUERY_CONSTANTS[name]
     if not optional_ids:
         return [rec.part("query" if fixed else "plain", fixed)]
+    base_ids, base_strings = rec.take()  # what the required parameters hold goes into every variant
     parts = []
     for name, id_kind in optional_ids:
         params = dict(fixed)
         params[name] = str(rec.value(id_kind))
         if name == "datasource_id":
             params["datasource_type"] = "table"
-        parts.append(rec.part(f"query.{name}", params))
+        part = rec.part(f"query.{name}", params)
+        parts.append(
+            replace(part, sent_ids=part.sent_ids | base_ids, sent_strings=part.sent_strings | base_strings)
+        )
     return parts
 
 
@@ -759,7 +757,7 @@ RISON_QUERIES: Mapping[str, Callable[[Recorder], _Parts]] = {
 
 
 def _column_parts(route: Route, ctx: WalkContext, rec: Recorder) -> list[_Parts]:
-    """``related``/``distinct`` endpoints: once plain, once searching for B's names."""
+    """``related``/``distinct`` endpoints: once plain, once searching for the victim's names."""
     parts = [rec.part("plain", {"q": prison.dumps({"page_size": 100})})]
     if route.path.endswith("/related/{column_name}"):
         parts.append(rec.part("q.filter=user", {"q": prison.dumps({"filter": rec.text("user_search")})}))
@@ -827,7 +825,7 @@ URL_MAP_QUERIES: Mapping[str, Callable[[Recorder], list[_Parts]]] = {
 
 
 def _legacy_explore(r: Recorder) -> list[_Parts]:
-    """The deprecated server-rendered Explore: B's chart or dataset by query string or form data."""
+    """The deprecated server-rendered Explore: the victim's chart or dataset by query string or form data."""
     return [
         r.part("slice_id", {"slice_id": str(r.id("chart"))}),
         r.part("dataset_id", {"dataset_id": str(r.id("dataset"))}),
@@ -842,7 +840,7 @@ def _legacy_explore(r: Recorder) -> list[_Parts]:
 
 
 def _chart_data_body(rec: Recorder) -> JSON:
-    """B's chart's own query context, pointed at B's chart and dashboard (the §0 F1 chain)."""
+    """The victim's chart's own query context, pointed at its chart and dashboard (the §0 F1 chain)."""
     body = json.loads(json.dumps(dict(rec.book.query_context))) if rec.book.query_context else {}
     dataset, chart, dashboard = rec.id("dataset"), rec.id("chart"), rec.id("dashboard")
     body["datasource"] = {"id": dataset, "type": "table"}
@@ -855,7 +853,7 @@ def _chart_data_body(rec: Recorder) -> JSON:
 
 
 def _sql(rec: Recorder) -> str:
-    """SQL Lab text reading B's table (sent as A: it must be refused)."""
+    """SQL Lab text reading the victim's table (it must be refused)."""
     return f"SELECT campaign_name FROM {rec.text('schema')}.{rec.text('table')} LIMIT 5"  # noqa: S608
 
 
@@ -864,7 +862,7 @@ def _form_data(rec: Recorder) -> JSON:
 
 
 def _import_bundle(rec: Recorder, kind: str) -> bytes:
-    """A tiny import bundle whose objects carry B's UUIDs (import reuses objects by UUID)."""
+    """A tiny import bundle whose objects carry the victim's UUIDs (import reuses objects by UUID)."""
     buffer = io.BytesIO()
     database, dataset, chart = rec.text("database_uuid"), rec.text("dataset_uuid"), rec.text("chart_uuid")
     with zipfile.ZipFile(buffer, "w") as bundle:
@@ -985,7 +983,7 @@ BODY_OVERRIDES: Mapping[str, Builder] = {
         r.part("copy", json={"dashboard_title": "walk copy", "json_metadata": "{}", "duplicate_slices": True})
     ],
     "POST /api/v1/security/login": lambda r: [
-        # An unknown user: a wrong password for one of B's users would bump their fail count.
+        # An unknown user: a wrong password for one of the victim's users would bump their fail count.
         r.part("unknown user", json={"username": MISSING_TEXT, "password": "x", "provider": "db"})
     ],
     "POST /api/v1/security/guest_token/": lambda r: [
@@ -1171,11 +1169,11 @@ def probe_pairs(
 
 @dataclass(frozen=True)
 class Markers:
-    """What of tenant B must never reach tenant A."""
+    """What of the victim tenant must never reach the other tenant's users."""
 
     substrings: frozenset[str]  # case-insensitive, anywhere in the response
     exact: frozenset[str]  # short names: only as a whole JSON string value
-    ids: Mapping[str, frozenset[int]]  # kind → B's ids, never allowed in an id field of that kind
+    ids: Mapping[str, frozenset[int]]  # kind → the victim's ids, never in an id field of that kind
 
 
 def build_markers(
@@ -1185,7 +1183,7 @@ def build_markers(
     distinctive: Iterable[str] = (),
     min_substring: int = 9,
 ) -> Markers:
-    """Split B's names into substring and exact markers, dropping any A legitimately has too.
+    """Split the victim's names into substring and exact markers, dropping any the attacker has too.
 
     A long name that is more than one plain word is matched anywhere; a short name or a single
     word (a first name, a chart called "Cost" or "Campaigns") only as a whole JSON string, unless
@@ -1339,7 +1337,7 @@ def foreign_ids(
     sent: frozenset[tuple[str, int]],
     value_kind: str | None = None,
 ) -> list[str]:
-    """Where an id field of ``payload`` holds one of B's ids (ids the request sent are echoes)."""
+    """Where an id field of ``payload`` holds a victim's id (ids the request sent are echoes)."""
     found: list[str] = []
 
     def hit(kind: str | None, value: int, where: str) -> None:
@@ -1404,7 +1402,7 @@ _RELATED_KINDS: Mapping[str, str] = {
 
 
 def scan(probe: Probe, answer: Answer, markers: Markers) -> list[str]:
-    """Everything of B in one answer that the request itself did not put there."""
+    """Everything of the victim in one answer that the request itself did not put there."""
     payload, pieces = _texts(answer)
     found: list[str] = []
     strings = [*pieces, *(_strings(payload) if payload is not None else [])]
@@ -1436,7 +1434,7 @@ def scan(probe: Probe, answer: Answer, markers: Markers) -> list[str]:
 def status_oracle(foreign: Answer, missing: Answer) -> str | None:
     """A difference that tells "exists elsewhere" from "does not exist", or None."""
     if foreign.status != missing.status:
-        return f"status {foreign.status} for B's id, {missing.status} for a missing id"
+        return f"status {foreign.status} for the other tenant's id, {missing.status} for a missing id"
     return None
 
 

@@ -45,7 +45,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,7 @@ pytestmark = pytest.mark.integration
 
 A, B = "sakura-shoes", "northwind-outdoor"
 ROLES = ("admin", "editor", "viewer")
+REVERSE = "B admin→A"  # the matrix column of the reverse pass
 WORKERS = 4
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "isolation_matrix.txt"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -163,128 +164,101 @@ def flask_url_map(server: Server) -> list[dict[str, Any]]:
     return rules
 
 
+RELATED_CANDIDATES = (
+    "owners",
+    "created_by",
+    "changed_by",
+    "last_saved_by",
+    "roles",
+    "dashboards",
+    "database",
+    "datasource",
+    "tables",
+    "slices",
+    "user",
+    "users",
+    "schema",
+    "table_name",
+    "label",
+    "status",
+    "tab_name",
+    "sql_editor_id",
+    "layer",
+    "username",
+    "email",
+)
+
+
+def parallel(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """``function`` over ``items``, four at a time, results in order."""
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(function, items))
+
+
 def related_columns(admin: httpx.Client, routes: Sequence[rw.Route]) -> dict[str, list[str]]:
     """The columns each ``related``/``distinct`` endpoint answers for (asked as the platform admin)."""
-    candidates = (
-        "owners",
-        "created_by",
-        "changed_by",
-        "last_saved_by",
-        "roles",
-        "dashboards",
-        "database",
-        "datasource",
-        "tables",
-        "slices",
-        "user",
-        "users",
-        "schema",
-        "table_name",
-        "label",
-        "status",
-        "tab_name",
-        "sql_editor_id",
-        "layer",
-        "username",
-        "email",
+    keys = [
+        (route, column)
+        for route in routes
+        if route.method == "GET" and "{column_name}" in route.path and "/datasource/" not in route.path
+        for column in RELATED_CANDIDATES
+    ]
+    answers = parallel(
+        lambda key: send(admin, "GET", key[0].path.replace("{column_name}", key[1])).status_code, keys
     )
-    found: dict[str, list[str]] = {}
-    for route in routes:
-        if route.method != "GET" or "{column_name}" not in route.path or "/datasource/" in route.path:
-            continue
-        found[route.key] = [
-            column
-            for column in candidates
-            if send(admin, "GET", route.path.replace("{column_name}", column)).status_code == 200
-        ] or ["owners"]
-    return found
+    found: dict[str, list[str]] = {route.key: [] for route, _ in keys}
+    for (route, column), status in zip(keys, answers, strict=True):
+        if status == 200:
+            found[route.key].append(column)
+    return {key: columns or ["owners"] for key, columns in found.items()}
 
 
 def list_filters(admin: httpx.Client, routes: Sequence[rw.Route]) -> dict[str, dict[str, list[str]]]:
     """Filter columns and operators of each list endpoint (``_info``, as the platform admin)."""
-    out: dict[str, dict[str, list[str]]] = {}
-    for route in routes:
-        if route.method != "GET" or not route.path.endswith("/_info"):
-            continue
-        response = send(admin, "GET", route.path, params={"q": prison.dumps({"keys": ["filters"]})})
-        if response.status_code == 200:
-            filters = response.json().get("filters", {})
-            out[rw.resource_of(route.path)] = {c: [o["operator"] for o in ops] for c, ops in filters.items()}
-    return out
+    infos = [r for r in routes if r.method == "GET" and r.path.endswith("/_info")]
+    q = {"q": prison.dumps({"keys": ["filters"]})}
+    answers = parallel(lambda route: send(admin, "GET", route.path, params=q), infos)
+    return {
+        rw.resource_of(route.path): {
+            column: [o["operator"] for o in operators]
+            for column, operators in response.json().get("filters", {}).items()
+        }
+        for route, response in zip(infos, answers, strict=True)
+        if response.status_code == 200
+    }
 
 
-# -- What B has ------------------------------------------------------------------------------------
+# -- What the victim tenant has --------------------------------------------------------------------
 
 
 @dataclass
-class Foreign:
-    """Tenant B as the walk sees it: its book of ids, what must never leak, what was seeded."""
+class Victim:
+    """The tenant under attack as the walk sees it: its ids, what must never leak, what was seeded."""
 
+    slug: str
     book: rw.IdBook
     markers: rw.Markers
     cleanup: list[str] = field(default_factory=list)  # admin DELETE paths for seeded objects
-    owner_cleanup: list[str] = field(default_factory=list)  # B admin DELETE paths (SQL Lab tabs)
+    owner_cleanup: list[str] = field(default_factory=list)  # its admin's DELETE paths (SQL Lab tabs)
+
+    @property
+    def snapshot_ids(self) -> dict[str, list[int]]:
+        ids = {k: sorted(v) for k, v in self.markers.ids.items()}
+        ids["globals"] = [self.book.id(k) for k in ("annotation_layer", "css_template", "theme")]
+        return ids
 
 
-def seed_foreign_state(server: Server, tenants: Tenants, dashboard_id: int, chart_id: int) -> dict[str, Any]:
-    """Objects B's own users make in normal use: SQL Lab state, permalinks, filter state, cache keys."""
+def seed_victim_state(
+    server: Server, tenants: Tenants, victim: str, dashboard_id: int, chart_id: int
+) -> dict[str, Any]:
+    """Objects the victim's own users make in normal use: SQL Lab state (when the tenant has SQL
+    Lab), dashboard permalinks and filter state, explore state and permalinks, chart cache keys."""
     out: dict[str, Any] = {}
-    record = _admin_get(server, f"/api/v1/supertenant/tenants/{B}")["result"]
-    database_id, schema = record["superset_database_id"], record["warehouse"]["schema"]
-    with tenants.login(server, B, "admin") as b_admin:
-        http = logged_in(b_admin)
-        client_id = f"wb{secrets.token_hex(4)}"
-        sql = f"SELECT campaign_name FROM {schema}.ads_campaign_daily LIMIT 3"  # noqa: S608
-        run = ok(
-            send(
-                http,
-                "POST",
-                "/api/v1/sqllab/execute/",
-                json={
-                    "database_id": database_id,
-                    "sql": sql,
-                    "schema": schema,
-                    "runAsync": False,
-                    "client_id": client_id,
-                },
-            )
-        )
-        out["query"], out["client_id"] = run["query_id"], client_id
-        saved = ok(
-            send(
-                http,
-                "POST",
-                "/api/v1/saved_query/",
-                json={"db_id": database_id, "label": "Northwind walk query", "sql": sql, "schema": schema},
-            )
-        )
-        out["saved_query"] = saved["id"]
-        editor = {"title": "Northwind walk tab", "dbId": database_id, "schema": schema, "sql": sql}
-        tab = ok(
-            send(
-                http, "POST", "/tabstateview/", data={"queryEditor": json.dumps(editor | {"autorun": False})}
-            )
-        )
-        out["tab_state"] = tab["id"]
-        table = {
-            "dbId": database_id,
-            "schema": schema,
-            "name": "ads_campaign_daily",
-            "queryEditorId": tab["id"],
-        }
-        out["table_schema"] = ok(send(http, "POST", "/tableschemaview/", data={"table": json.dumps(table)}))[
-            "id"
-        ]
-        out["sqllab_permalink"] = ok(
-            send(
-                http,
-                "POST",
-                "/api/v1/sqllab/permalink",
-                json={"dbId": database_id, "sql": sql, "name": "walk"},
-            )
-        )["key"]
-    with tenants.login(server, B, "viewer") as b_viewer:
-        http = logged_in(b_viewer)
+    record = _admin_get(server, f"/api/v1/supertenant/tenants/{victim}")["result"]
+    if record["features"].get("sql_lab"):
+        out |= _seed_sql_lab(server, tenants, victim, record)
+    with tenants.login(server, victim, "viewer") as viewer:
+        http = logged_in(viewer)
         state = {"dataMask": {}, "activeTabs": [], "anchor": "", "urlParams": []}
         out["dashboard_permalink"] = ok(
             send(http, "POST", f"/api/v1/dashboard/{dashboard_id}/permalink", json=state)
@@ -292,8 +266,8 @@ def seed_foreign_state(server: Server, tenants: Tenants, dashboard_id: int, char
         out["filter_state"] = ok(
             send(http, "POST", f"/api/v1/dashboard/{dashboard_id}/filter_state", json={"value": "{}"})
         )["key"]
-    with tenants.login(server, B, "editor") as b_editor:
-        http = logged_in(b_editor)
+    with tenants.login(server, victim, "editor") as editor:
+        http = logged_in(editor)
         chart = _admin_get(server, f"/api/v1/chart/{chart_id}")["result"]
         form_data = {
             "datasource": f"{chart['datasource_id']}__table",
@@ -323,37 +297,88 @@ def seed_foreign_state(server: Server, tenants: Tenants, dashboard_id: int, char
     return out
 
 
+def _seed_sql_lab(server: Server, tenants: Tenants, victim: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    database_id, schema = record["superset_database_id"], record["warehouse"]["schema"]
+    with tenants.login(server, victim, "admin") as b_admin:
+        http = logged_in(b_admin)
+        client_id = f"wb{secrets.token_hex(4)}"
+        sql = f"SELECT campaign_name FROM {schema}.ads_campaign_daily LIMIT 3"  # noqa: S608
+        run = ok(
+            send(
+                http,
+                "POST",
+                "/api/v1/sqllab/execute/",
+                json={
+                    "database_id": database_id,
+                    "sql": sql,
+                    "schema": schema,
+                    "runAsync": False,
+                    "client_id": client_id,
+                },
+            )
+        )
+        out["query"], out["client_id"] = run["query_id"], client_id
+        saved = ok(
+            send(
+                http,
+                "POST",
+                "/api/v1/saved_query/",
+                json={"db_id": database_id, "label": f"{record['name']} walk", "sql": sql, "schema": schema},
+            )
+        )
+        out["saved_query"] = saved["id"]
+        editor = {"title": f"{record['name']} walk tab", "dbId": database_id, "schema": schema, "sql": sql}
+        tab = ok(
+            send(
+                http, "POST", "/tabstateview/", data={"queryEditor": json.dumps(editor | {"autorun": False})}
+            )
+        )
+        out["tab_state"] = tab["id"]
+        table = {
+            "dbId": database_id,
+            "schema": schema,
+            "name": "ads_campaign_daily",
+            "queryEditorId": tab["id"],
+        }
+        out["table_schema"] = ok(send(http, "POST", "/tableschemaview/", data={"table": json.dumps(table)}))[
+            "id"
+        ]
+        out["sqllab_permalink"] = ok(
+            send(
+                http,
+                "POST",
+                "/api/v1/sqllab/permalink",
+                json={"dbId": database_id, "sql": sql, "name": "walk"},
+            )
+        )["key"]
+    return out
+
+
 def _admin_get(server: Server, path: str, params: Mapping[str, Any] | None = None) -> Any:
     with server.admin() as admin:
         return admin.get(path, params=params)
 
 
-def seed_foreign_globals(admin: SupersetClient) -> tuple[dict[str, int], list[str]]:
-    """Global objects named for B (themes, CSS templates and annotation layers have no tenant)."""
+def seed_globals(admin: SupersetClient, brand: str) -> tuple[dict[str, int], list[str]]:
+    """Global objects named for the victim (themes, CSS templates, annotation layers have no tenant)."""
     http = logged_in(admin)
-    tag = secrets.token_hex(3)
-    layer = ok(send(http, "POST", "/api/v1/annotation_layer/", json={"name": f"Northwind walk layer {tag}"}))[
-        "id"
-    ]
+    tag = f"{brand} walk {secrets.token_hex(3)}"
+    layer = ok(send(http, "POST", "/api/v1/annotation_layer/", json={"name": f"{tag} layer"}))["id"]
     annotation = ok(
         send(
             http,
             "POST",
             f"/api/v1/annotation_layer/{layer}/annotation/",
             json={
-                "short_descr": "Northwind walk annotation",
+                "short_descr": f"{tag} annotation",
                 "start_dttm": "2026-01-01T00:00:00",
                 "end_dttm": "2026-01-02T00:00:00",
             },
         )
     )["id"]
     css = ok(
-        send(
-            http,
-            "POST",
-            "/api/v1/css_template/",
-            json={"template_name": f"Northwind walk css {tag}", "css": ".x{}"},
-        )
+        send(http, "POST", "/api/v1/css_template/", json={"template_name": f"{tag} css", "css": ".x{}"})
     )["id"]
     theme = ok(
         send(
@@ -361,7 +386,7 @@ def seed_foreign_globals(admin: SupersetClient) -> tuple[dict[str, int], list[st
             "POST",
             "/api/v1/theme/",
             json={
-                "theme_name": f"Northwind walk theme {tag}",
+                "theme_name": f"{tag} theme",
                 "json_data": json.dumps({"token": {"colorPrimary": "#2f6f4f"}}),
             },
         )
@@ -377,6 +402,7 @@ def seed_foreign_globals(admin: SupersetClient) -> tuple[dict[str, int], list[st
 
 
 def campaign_names(admin: SupersetClient, dataset_id: int) -> set[str]:
+    """The campaign names in a tenant's warehouse, read as the platform admin (no RLS applies)."""
     body = {
         "datasource": {"id": dataset_id, "type": "table"},
         "queries": [
@@ -398,32 +424,27 @@ def tenant_objects(admin: SupersetClient, slug: str) -> dict[str, Any]:
     record = admin.get(f"/api/v1/supertenant/tenants/{slug}")["result"]
     members = admin.get(f"/api/v1/supertenant/tenants/{slug}/members")["result"]
     database_id = record["superset_database_id"]
-    datasets = [
-        admin.get(f"/api/v1/dataset/{d['id']}")["result"]
-        for d in admin.iter_list(
-            "dataset", filters=[{"col": "database", "opr": "rel_o_m", "value": database_id}], columns=["id"]
-        )
-    ]
+    listed = admin.iter_list(
+        "dataset", filters=[{"col": "database", "opr": "rel_o_m", "value": database_id}], columns=["id"]
+    )
+    datasets = parallel(lambda d: admin.get(f"/api/v1/dataset/{d['id']}")["result"], list(listed))
     dataset_ids = {d["id"] for d in datasets}
     chart_ids = sorted(
         c["id"]
         for c in admin.iter_list("chart", columns=["id", "datasource_id"])
         if c["datasource_id"] in dataset_ids
     )
-    charts = [admin.get(f"/api/v1/chart/{c}")["result"] for c in chart_ids]
-    dashboards = [
-        admin.get(f"/api/v1/dashboard/{d}")["result"] for d in sorted(record["dashboard_ids"].values())
-    ]
-    users = [admin.get(f"/api/v1/security/users/{m['user_id']}")["result"] for m in members]
     rls = [r for r in admin.iter_list("rowlevelsecurity") if str(r["name"]).startswith(f"{slug}__")]
     return {
         "record": record,
         "members": members,
         "database": admin.get(f"/api/v1/database/{database_id}")["result"],
         "datasets": sorted(datasets, key=lambda d: d["id"]),
-        "charts": charts,
-        "dashboards": dashboards,
-        "users": users,
+        "charts": parallel(lambda c: admin.get(f"/api/v1/chart/{c}")["result"], chart_ids),
+        "dashboards": [
+            admin.get(f"/api/v1/dashboard/{d}")["result"] for d in sorted(record["dashboard_ids"].values())
+        ],
+        "users": [admin.get(f"/api/v1/security/users/{m['user_id']}")["result"] for m in members],
         "roles": sorted(record["role_ids"].values()),
         "rls": sorted(r["id"] for r in rls),
     }
@@ -433,66 +454,121 @@ def _digest(url: str | None) -> str:
     return str(url or "").rstrip("/").rsplit("/", 1)[-1]
 
 
-def read_foreign(server: Server, tenants: Tenants) -> Foreign:
-    """B's book and markers, plus A's names (a B name A also uses is not a marker)."""
+def _log_ids(http: httpx.Client, users: set[int]) -> list[int]:
+    """Recent audit-log rows written by the victim's users."""
+    q = {"order_column": "dttm", "order_direction": "desc", "page_size": 100}
+    response = send(http, "GET", "/api/v1/log/", params={"q": prison.dumps(q)})
+    listed = response.json() if response.status_code == 200 else {}
+    rows = zip(listed.get("ids", []), listed.get("result", []), strict=True)
+    return [log_id for log_id, row in rows if row["user_id"] in users]
+
+
+def _names(objects: Mapping[str, Any], campaigns: set[str]) -> list[str]:
+    """Everything of a tenant that names it: the markers of the walk."""
+    record = objects["record"]
+    users = objects["users"]
+    return [
+        record["name"],
+        *(record["warehouse"].get("account_ids") or []),
+        record["branding"].get("app_name") or "",
+        *record["branding"].get("hostnames", []),
+        *campaigns,
+        *(d["dashboard_title"] for d in objects["dashboards"]),
+        *(d["slug"] for d in objects["dashboards"]),
+        *(str(d["uuid"]) for d in objects["dashboards"]),
+        *(c["slice_name"] for c in objects["charts"]),
+        *(str(c["uuid"]) for c in objects["charts"]),
+        *(d["table_name"] for d in objects["datasets"]),
+        *(f"{d['schema']}.{d['table_name']}" for d in objects["datasets"]),
+        *(str(d["uuid"]) for d in objects["datasets"]),
+        objects["database"]["database_name"],
+        str(objects["database"]["uuid"]),
+        *(u["username"] for u in users),
+        *(u["email"] for u in users),
+        *(u["first_name"] for u in users),
+        *(u["last_name"] for u in users),
+        *(f"{u['first_name']} {u['last_name']}" for u in users),
+    ]
+
+
+def _own_names(objects: Mapping[str, Any], campaigns: set[str]) -> list[str]:
+    """What the attacker legitimately sees of its own (a victim name equal to one is no marker)."""
+    return [
+        objects["record"]["name"],
+        *campaigns,
+        *(d["dashboard_title"] for d in objects["dashboards"]),
+        *(c["slice_name"] for c in objects["charts"]),
+        *(d["table_name"] for d in objects["datasets"]),
+        *(col["column_name"] for d in objects["datasets"] for col in d["columns"]),
+        *(col.get("verbose_name") or "" for d in objects["datasets"] for col in d["columns"]),
+        *(m["metric_name"] for d in objects["datasets"] for m in d["metrics"]),
+        *(m.get("verbose_name") or "" for d in objects["datasets"] for m in d["metrics"]),
+        *(u["first_name"] for u in objects["users"]),
+        *(u["last_name"] for u in objects["users"]),
+    ]
+
+
+STATE_KINDS = (
+    "client_id",
+    "cache_key",
+    "dashboard_permalink",
+    "explore_permalink",
+    "sqllab_permalink",
+    "filter_state",
+    "form_data",
+)
+
+
+def read_victim(
+    server: Server,
+    tenants: Tenants,
+    objects: Mapping[str, Mapping[str, Any]],
+    victim: str,
+    attacker: str,
+    *,
+    with_globals: bool,
+) -> Victim:
+    """The victim's book and markers (its objects, plus state its users make while we watch)."""
+    mine, theirs = objects[victim], objects[attacker]
     with server.admin() as admin:
-        b, a = tenant_objects(admin, B), tenant_objects(admin, A)
-        chart = next(c for c in b["charts"] if c.get("dashboards"))
-        dashboard = b["dashboards"][0]
-        seeded = seed_foreign_state(server, tenants, dashboard["id"], chart["id"])
-        global_ids, cleanup = seed_foreign_globals(admin)
-        http = logged_in(admin)
+        chart = next(c for c in mine["charts"] if c.get("dashboards"))
+        dashboard = mine["dashboards"][0]
+        seeded = seed_victim_state(server, tenants, victim, dashboard["id"], chart["id"])
+        brand = str(mine["record"]["branding"].get("app_name") or victim).split()[0]
+        global_ids, cleanup = seed_globals(admin, brand) if with_globals else ({}, [])
         view_menus = [
             r["id"]
             for r in admin.iter_list(
-                "security/resources", filters=[{"col": "name", "opr": "ct", "value": f"[{B}]"}]
+                "security/resources", filters=[{"col": "name", "opr": "ct", "value": f"[{victim}]"}]
             )
         ]
-        pvms = (
-            [
-                p["id"]
-                for p in admin.iter_list(
-                    "security/permissions-resources",
-                    filters=[{"col": "view_menu", "opr": "rel_o_m", "value": view_menus[0]}],
-                )
-            ]
-            if view_menus
-            else []
-        )
-        logs = send(
-            http,
-            "GET",
-            "/api/v1/log/",
-            params={"q": prison.dumps({"order_column": "dttm", "order_direction": "desc", "page_size": 100})},
-        )
-        b_users = {u["id"] for u in b["users"]}
-        listed = logs.json() if logs.status_code == 200 else {}
-        log_ids = [
-            i
-            for i, row in zip(listed.get("ids", []), listed.get("result", []), strict=True)
-            if row["user_id"] in b_users
+        pvms = [
+            p["id"]
+            for p in admin.iter_list(
+                "security/permissions-resources",
+                filters=[{"col": "view_menu", "opr": "rel_o_m", "value": view_menus[0]}],
+            )
         ]
-        campaigns_b = campaign_names(admin, b["datasets"][0]["id"])
-        campaigns_a = campaign_names(admin, a["datasets"][0]["id"])
-    dataset = next(d for d in b["datasets"] if d["id"] == chart.get("datasource_id", b["datasets"][0]["id"]))
-    user = b["users"][0]
+        log_ids = _log_ids(logged_in(admin), {u["id"] for u in mine["users"]})
+        campaigns = campaign_names(admin, mine["datasets"][0]["id"])
+        own_campaigns = campaign_names(admin, theirs["datasets"][0]["id"])
+    dataset = next(d for d in mine["datasets"] if d["id"] == chart["datasource_id"])
+    user = mine["users"][0]
+    sql_lab = {k: [seeded[k]] for k in ("saved_query", "query", "tab_state", "table_schema") if k in seeded}
     ids: dict[str, list[int]] = {
         "chart": [chart["id"]],
         "dashboard": [dashboard["id"]],
         "dataset": [dataset["id"]],
-        "database": [b["database"]["id"]],
+        "database": [mine["database"]["id"]],
         "user": [user["id"]],
-        "role": b["roles"],
-        "rls": b["rls"],
+        "role": mine["roles"],
+        "rls": mine["rls"],
         "column": [dataset["columns"][0]["id"]],
         "metric": [dataset["metrics"][0]["id"]] if dataset["metrics"] else [],
         "view_menu": view_menus[:1],
         "pvm": pvms[:1],
         "log": log_ids[:1],
-        "saved_query": [seeded["saved_query"]],
-        "query": [seeded["query"]],
-        "tab_state": [seeded["tab_state"]],
-        "table_schema": [seeded["table_schema"]],
+        **sql_lab,
         **{kind: [value] for kind, value in global_ids.items()},
     }
     strings: dict[str, list[str]] = {
@@ -500,87 +576,38 @@ def read_foreign(server: Server, tenants: Tenants) -> Foreign:
         "dashboard_uuid": [dashboard["uuid"]],
         "chart_uuid": [chart["uuid"]],
         "dataset_uuid": [dataset["uuid"]],
-        "database_uuid": [b["database"]["uuid"]],
+        "database_uuid": [mine["database"]["uuid"]],
         "dashboard_digest": [_digest(dashboard.get("thumbnail_url"))],
         "chart_digest": [_digest(chart.get("thumbnail_url"))],
         "schema": [dataset["schema"]],
         "table": [dataset["table_name"]],
-        "database_name": [b["database"]["database_name"]],
-        "tenant_slug": [B],
-        "search": ["northwind"],
+        "database_name": [mine["database"]["database_name"]],
+        "tenant_slug": [victim],
+        "search": [victim.split("-")[0]],
         "user_search": [user["first_name"]],
         "chart_search": [chart["slice_name"]],
         "dashboard_search": [dashboard["dashboard_title"]],
-        "saved_query_search": ["Northwind walk query"],
-        **{
-            kind: [str(seeded[kind])]
-            for kind in (
-                "client_id",
-                "cache_key",
-                "dashboard_permalink",
-                "explore_permalink",
-                "sqllab_permalink",
-                "filter_state",
-                "form_data",
-            )
-        },
+        "saved_query_search": [f"{mine['record']['name']} walk"],
+        **{kind: [str(seeded[kind])] for kind in STATE_KINDS if kind in seeded},
     }
-    book = rw.IdBook("foreign", ids, strings, json.loads(chart["query_context"]))
-    names = [
-        b["record"]["name"],
-        "Northwind",
-        "345-678-9012",
-        *(b["record"]["warehouse"].get("account_ids") or []),
-        b["record"]["branding"].get("app_name") or "",
-        *b["record"]["branding"].get("hostnames", []),
-        *campaigns_b,
-        *(d["dashboard_title"] for d in b["dashboards"]),
-        *(d["slug"] for d in b["dashboards"]),
-        *(str(d["uuid"]) for d in b["dashboards"]),
-        *(c["slice_name"] for c in b["charts"]),
-        *(str(c["uuid"]) for c in b["charts"]),
-        *(d["table_name"] for d in b["datasets"]),
-        *(f"{d['schema']}.{d['table_name']}" for d in b["datasets"]),
-        *(str(d["uuid"]) for d in b["datasets"]),
-        b["database"]["database_name"],
-        str(b["database"]["uuid"]),
-        *(u["username"] for u in b["users"]),
-        *(u["email"] for u in b["users"]),
-        *(u["first_name"] for u in b["users"]),
-        *(u["last_name"] for u in b["users"]),
-        *(f"{u['first_name']} {u['last_name']}" for u in b["users"]),
-        *(str(seeded[k]) for k in ("cache_key", "dashboard_permalink", "explore_permalink", "filter_state")),
-        *(str(seeded[k]) for k in ("form_data", "sqllab_permalink", "client_id")),
-    ]
-    own = [
-        a["record"]["name"],
-        *campaigns_a,
-        *(d["dashboard_title"] for d in a["dashboards"]),
-        *(c["slice_name"] for c in a["charts"]),
-        *(d["table_name"] for d in a["datasets"]),
-        *(col["column_name"] for d in a["datasets"] for col in d["columns"]),
-        *(col.get("verbose_name") or "" for d in a["datasets"] for col in d["columns"]),
-        *(m["metric_name"] for d in a["datasets"] for m in d["metrics"]),
-        *(m.get("verbose_name") or "" for d in a["datasets"] for m in d["metrics"]),
-        *(u["first_name"] for u in a["users"]),
-        *(u["last_name"] for u in a["users"]),
-    ]
+    names = [*_names(mine, campaigns), *(str(seeded[k]) for k in STATE_KINDS if k in seeded)]
     marker_ids = {
-        "chart": [c["id"] for c in b["charts"]],
-        "dashboard": [d["id"] for d in b["dashboards"]],
-        "dataset": [d["id"] for d in b["datasets"]],
-        "database": [b["database"]["id"]],
-        "user": [u["id"] for u in b["users"]],
-        "role": b["roles"],
-        "rls": b["rls"],
-        "saved_query": [seeded["saved_query"]],
-        "query": [seeded["query"]],
-        "tab_state": [seeded["tab_state"]],
+        "chart": [c["id"] for c in mine["charts"]],
+        "dashboard": [d["id"] for d in mine["dashboards"]],
+        "dataset": [d["id"] for d in mine["datasets"]],
+        "database": [mine["database"]["id"]],
+        "user": [u["id"] for u in mine["users"]],
+        "role": mine["roles"],
+        "rls": mine["rls"],
+        **sql_lab,
     }
-    cleanup.append(f"/api/v1/saved_query/{seeded['saved_query']}")
-    owner_cleanup = [f"/tabstateview/{seeded['tab_state']}"]
-    markers = rw.build_markers(names, own, marker_ids, distinctive=["Northwind"])
-    return Foreign(book, markers, cleanup, owner_cleanup)
+    if "saved_query" in seeded:
+        cleanup.append(f"/api/v1/saved_query/{seeded['saved_query']}")
+    owner_cleanup = [f"/tabstateview/{seeded['tab_state']}"] if "tab_state" in seeded else []
+    distinctive = [brand, victim.split("-")[0]]
+    markers = rw.build_markers(names, _own_names(theirs, own_campaigns), marker_ids, distinctive)
+    book = rw.IdBook("foreign", ids, strings, json.loads(chart["query_context"]))
+    return Victim(victim, book, markers, cleanup, owner_cleanup)
 
 
 # -- Snapshots -------------------------------------------------------------------------------------
@@ -594,55 +621,62 @@ def _strip(payload: Any) -> Any:
     return payload
 
 
-def rest_snapshot(server: Server, book: rw.IdBook, markers: rw.Markers) -> dict[str, Any]:
-    """B's objects as the platform admin reads them over REST."""
+def rest_snapshot(server: Server, victim: Victim) -> dict[str, Any]:
+    """The victim's objects as the platform admin reads them over REST (humanized times left out)."""
+    ids, book, slug = victim.markers.ids, victim.book, victim.slug
+    paths = [f"/api/v1/supertenant/tenants/{slug}", f"/api/v1/supertenant/tenants/{slug}/members"]
+    for kind, template in (
+        ("chart", "/api/v1/chart/{}"),
+        ("dashboard", "/api/v1/dashboard/{}"),
+        ("dashboard", "/api/v1/dashboard/{}/charts"),
+        ("dataset", "/api/v1/dataset/{}"),
+        ("database", "/api/v1/database/{}"),
+        ("user", "/api/v1/security/users/{}"),
+        ("role", "/api/v1/security/roles/{}"),
+        ("role", "/api/v1/security/roles/{}/permissions/"),
+        ("rls", "/api/v1/rowlevelsecurity/{}"),
+        ("saved_query", "/api/v1/saved_query/{}"),
+    ):
+        paths += [template.format(i) for i in sorted(ids.get(kind, ()))]
+    for kind, template in (
+        ("annotation_layer", "/api/v1/annotation_layer/{}"),
+        ("css_template", "/api/v1/css_template/{}"),
+        ("theme", "/api/v1/theme/{}"),
+    ):
+        paths += [template.format(i) for i in book.ids.get(kind, ())]
     out: dict[str, Any] = {}
     with server.admin() as admin:
         http = logged_in(admin)
-        paths = [f"/api/v1/supertenant/tenants/{B}", f"/api/v1/supertenant/tenants/{B}/members"]
-        paths += [f"/api/v1/chart/{i}" for i in sorted(markers.ids["chart"])]
-        paths += [f"/api/v1/dashboard/{i}" for i in sorted(markers.ids["dashboard"])]
-        paths += [f"/api/v1/dashboard/{i}/charts" for i in sorted(markers.ids["dashboard"])]
-        paths += [f"/api/v1/dataset/{i}" for i in sorted(markers.ids["dataset"])]
-        paths += [f"/api/v1/database/{i}" for i in sorted(markers.ids["database"])]
-        paths += [f"/api/v1/security/users/{i}" for i in sorted(markers.ids["user"])]
-        paths += [f"/api/v1/security/roles/{i}" for i in sorted(markers.ids["role"])]
-        paths += [f"/api/v1/security/roles/{i}/permissions/" for i in sorted(markers.ids["role"])]
-        paths += [f"/api/v1/rowlevelsecurity/{i}" for i in sorted(markers.ids["rls"])]
-        paths += [f"/api/v1/saved_query/{i}" for i in sorted(markers.ids["saved_query"])]
-        paths += [
-            f"/api/v1/annotation_layer/{book.id('annotation_layer')}",
-            f"/api/v1/css_template/{book.id('css_template')}",
-        ]
-        paths += [f"/api/v1/theme/{book.id('theme')}"]
         for path in paths:
             response = send(http, "GET", path)
             out[f"GET {path}"] = [response.status_code, _strip(response.json()) if response.content else None]
-        database = book.id("database")
-        q = {"filters": [{"col": "database", "opr": "rel_o_m", "value": database}], "page_size": 100}
-        listed = send(
-            http, "GET", "/api/v1/dataset/", params={"q": prison.dumps(q | {"columns": ["id", "changed_on"]})}
+        q = {
+            "filters": [{"col": "database", "opr": "rel_o_m", "value": book.id("database")}],
+            "columns": ["id", "changed_on"],
+            "page_size": 100,
+        }
+        out["datasets in its database"] = (
+            send(http, "GET", "/api/v1/dataset/", params={"q": prison.dumps(q)}).json().get("result")
         )
-        out["datasets in B's database"] = listed.json().get("result")
-        q = {"filters": [{"col": "id", "opr": "in", "value": sorted(markers.ids["chart"])}], "page_size": 100}
-        listed = send(
-            http,
-            "GET",
-            "/api/v1/chart/",
-            params={"q": prison.dumps(q | {"columns": ["id", "changed_on_utc"]})},
+        q = {
+            "filters": [{"col": "id", "opr": "in", "value": sorted(ids["chart"])}],
+            "columns": ["id", "changed_on_utc"],
+            "page_size": 100,
+        }
+        out["its charts"] = (
+            send(http, "GET", "/api/v1/chart/", params={"q": prison.dumps(q)}).json().get("result")
         )
-        out["B's charts"] = listed.json().get("result")
     return out
 
 
 def db_snapshot(
     engine: sa.engine.Engine, ids: Mapping[str, Sequence[int]], slug: str, *, activity: bool
-) -> dict:
+) -> dict[str, Any]:
     """A tenant's rows and association rows in the metadata DB, ``changed_on`` included.
 
     ``activity`` adds the tables a tenant's own users write by using Superset (SQL Lab
-    history, tabs, favourites, key-value state): for B nothing may appear there during
-    the walk; for A the walk itself legitimately writes some.
+    history, tabs, favourites, key-value state): for the victim nothing may appear there
+    during the walk; for the attacker the walk itself legitimately writes some.
     """
     params = {
         "charts": list(ids.get("chart", [])) or [-1],
@@ -704,8 +738,8 @@ def db_snapshot(
         for table, where in queries.items():
             statement = sa.text(f"SELECT * FROM {table} WHERE {where}")  # noqa: S608 - fixed table names
             used = {k: v for k, v in params.items() if f":{k}" in where}
-            for key in used:
-                if isinstance(used[key], list):
+            for key, value in used.items():
+                if isinstance(value, list):
                     statement = statement.bindparams(sa.bindparam(key, expanding=True))
             rows = [_row(r._mapping) for r in connection.execute(statement, used)]
             for row in sorted(rows, key=lambda r: json.dumps(r, sort_keys=True)):
@@ -729,14 +763,14 @@ def missing_permalinks(
     """Well-formed permalink keys that point nowhere (a malformed key gets another answer).
 
     Permalink keys are hashids of a key-value row id under a per-kind salt that Superset keeps in
-    its key-value table; the salt that decodes B's key encodes an id that does not exist.
+    its key-value table; the salt that decodes the victim's key encodes an id that does not exist.
     """
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT value FROM key_value WHERE resource = 'app'")).all()
     salts = [s for s in (json.loads(bytes(r.value)) for r in rows) if isinstance(s, str)]
     out: dict[str, list[str]] = {}
     for kind in ("dashboard_permalink", "explore_permalink", "sqllab_permalink"):
-        for salt in salts:
+        for salt in salts if kind in strings else []:
             coder = Hashids(salt, min_length=11)
             decoded = coder.decode(strings[kind][0])
             if len(decoded) == 1:
@@ -749,7 +783,7 @@ LOGIN_COLUMNS = ("last_login", "login_count", "fail_login_count", "changed_on")
 
 
 def without_logins(snapshot: Mapping[str, Any]) -> dict[str, Any]:
-    """A's users log in during the walk; their login bookkeeping is not a change."""
+    """The attacker's users log in during the walk; their login bookkeeping is not a change."""
     return {
         k: ({c: v for c, v in row.items() if c not in LOGIN_COLUMNS} if k.startswith("ab_user#") else row)
         for k, row in snapshot.items()
@@ -758,6 +792,9 @@ def without_logins(snapshot: Mapping[str, Any]) -> dict[str, Any]:
 
 def inventory(admin: SupersetClient) -> dict[str, set[int]]:
     return {r: {int(row["id"]) for row in admin.iter_list(r, columns=["id"])} for r in INVENTORY}
+
+
+TENANT_KINDS = ("chart", "dashboard", "dataset", "database", "user", "role", "rls")
 
 
 # -- The walk --------------------------------------------------------------------------------------
@@ -776,19 +813,47 @@ class Leak:
 
 
 @dataclass
+class PassResult:
+    """One direction of the walk: one tenant's roles against the other tenant's objects."""
+
+    label: str
+    cells: dict[tuple[str, str], rw.Cell] = field(default_factory=dict)
+    content_leaks: list[Leak] = field(default_factory=list)
+    oracle_leaks: list[Leak] = field(default_factory=list)
+    victim_changes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+@dataclass
 class WalkResult:
     routes: list[rw.Route]
+    columns: list[str]
     spec_counts: dict[str, int]
     walked_counts: dict[str, int]
     unwalked_spec: list[str]
-    content_leaks: list[Leak]
-    oracle_leaks: list[Leak]
-    b_changes: list[str]
+    passes: list[PassResult]
+    reverse_routes: int
     a_changes: list[str]
     created: list[str]
-    errors: list[str]
-    probes: int
     seconds: float
+    phases: dict[str, float]
+
+    @property
+    def content_leaks(self) -> list[Leak]:
+        return [leak for p in self.passes for leak in p.content_leaks]
+
+    @property
+    def oracle_leaks(self) -> list[Leak]:
+        return [leak for p in self.passes for leak in p.oracle_leaks]
+
+    @property
+    def victim_changes(self) -> list[str]:
+        return [f"{p.label}: {change}" for p in self.passes for change in p.victim_changes]
+
+    @property
+    def cells(self) -> dict[tuple[str, str], rw.Cell]:
+        return {key: cell for p in self.passes for key, cell in p.cells.items()}
 
 
 def _sent(probe: rw.Probe) -> str:
@@ -800,118 +865,158 @@ def _sent(probe: rw.Probe) -> str:
 def walk_pairs(
     server: Server,
     tenants: Tenants,
+    attacker: str,
+    roles: Mapping[str, str],
     pairs: Sequence[tuple[rw.Route, rw.Probe, rw.Probe]],
     markers: rw.Markers,
-) -> tuple[dict[tuple[str, str], rw.Cell], list[Leak], list[Leak], list[str], int]:
-    """Send every pair as every role of A, four at a time."""
-    clients = {role: tenants.login(server, A, role) for role in ROLES}
-    sessions = {role: logged_in(client) for role, client in clients.items()}
-    cells: dict[tuple[str, str], rw.Cell] = defaultdict(rw.Cell)
-    content: list[Leak] = []
-    oracles: list[Leak] = []
-    errors: list[str] = []
+    label: str,
+) -> PassResult:
+    """Send every pair as every role (column label → role) of the attacker, four at a time."""
+    clients = {column: tenants.login(server, attacker, role) for column, role in roles.items()}
+    sessions = {column: logged_in(client) for column, client in clients.items()}
+    result = PassResult(label, defaultdict(rw.Cell))
     lock = threading.Lock()
-    sent = Counter[str]()
 
-    def run(role: str, route: rw.Route, foreign: rw.Probe, missing: rw.Probe) -> None:
+    def run(column: str, route: rw.Route, foreign: rw.Probe, missing: rw.Probe) -> None:
         if foreign.fresh_session:
-            with tenants.login(server, A, role) as throwaway:
+            with tenants.login(server, attacker, roles[column]) as throwaway:
                 http = logged_in(throwaway)
                 answers = send_probe(http, foreign), send_probe(http, missing)
         else:
-            http = sessions[role]
+            http = sessions[column]
             first = send_probe(http, foreign)
             answers = first, first if foreign.same_request(missing) else send_probe(http, missing)
         found = [
-            Leak(route.key, role, foreign.note, _sent(foreign), w)
+            Leak(route.key, column, foreign.note, _sent(foreign), w)
             for w in rw.scan(foreign, answers[0], markers)
         ]
         found += [
-            Leak(route.key, role, missing.note, "missing ids", f"(missing-id answer) {w}")
+            Leak(route.key, column, missing.note, "missing ids", f"(missing-id answer) {w}")
             for w in rw.scan(missing, answers[1], markers)
         ]
         oracle = rw.status_oracle(*answers)
         with lock:
-            sent[role] += 1 if answers[0] is answers[1] else 2
-            cell = cells[(route.key, role)]
+            result.requests += 1 if answers[0] is answers[1] else 2
+            cell = result.cells[(route.key, column)]
             cell.probes += 1
             cell.statuses.add(answers[0].status)
-            content.extend(found)
+            result.content_leaks.extend(found)
             cell.leaks += [str(f) for f in found]
             if oracle:
-                leak = Leak(route.key, role, foreign.note, _sent(foreign), f"existence oracle: {oracle}")
-                oracles.append(leak)
+                leak = Leak(route.key, column, foreign.note, _sent(foreign), f"existence oracle: {oracle}")
+                result.oracle_leaks.append(leak)
                 cell.leaks.append(str(leak))
             if answers[0].status >= 500 or answers[1].status >= 500:
-                errors.append(f"{route.key} [{role}] {foreign.note}: {answers[0].status}/{answers[1].status}")
+                result.errors.append(
+                    f"{route.key} [{column}] {foreign.note}: {answers[0].status}/{answers[1].status}"
+                )
 
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             futures = [
-                pool.submit(run, role, route, foreign, missing)
+                pool.submit(run, column, route, foreign, missing)
                 for route, foreign, missing in pairs
-                for role in ROLES
+                for column in roles
             ]
             for future in futures:
                 future.result()
     finally:
         for client in clients.values():
             client.close()
-    return cells, content, oracles, errors, sum(sent.values())
+    return result
+
+
+def walk_pass(
+    server: Server,
+    engine: sa.engine.Engine,
+    tenants: Tenants,
+    attacker: str,
+    roles: Mapping[str, str],
+    victim: Victim,
+    routes: Sequence[rw.Route],
+    ctx: rw.WalkContext,
+) -> PassResult:
+    """Snapshot the victim, walk ``routes`` as the attacker's roles, snapshot again."""
+    missing = rw.missing_book(victim.book, missing_permalinks(engine, victim.book.strings))
+    pairs = [(r, f, m) for r in routes for f, m in rw.probe_pairs(r, victim.book, missing, ctx)]
+    rest_before = rest_snapshot(server, victim)
+    db_before = db_snapshot(engine, victim.snapshot_ids, victim.slug, activity=True)
+    result = walk_pairs(
+        server, tenants, attacker, roles, pairs, victim.markers, f"{attacker} → {victim.slug}"
+    )
+    result.victim_changes = rw.diff_snapshots(rest_before, rest_snapshot(server, victim))
+    result.victim_changes += rw.diff_snapshots(
+        db_before, db_snapshot(engine, victim.snapshot_ids, victim.slug, activity=True)
+    )
+    return result
+
+
+def unreached(routes: Sequence[rw.Route], cells: Mapping[tuple[str, str], rw.Cell]) -> list[rw.Route]:
+    """Routes every role of the attacker was refused by permission (401/403) on every probe."""
+    return [
+        route
+        for route in routes
+        if all((cell := cells.get((route.key, role))) and cell.statuses <= {401, 403} for role in ROLES)
+    ]
 
 
 def run_walk(server: Server, tenants: Tenants) -> WalkResult:
+    """The whole walk: A's roles against B, then B's admin against A where A's roles were refused.
+
+    A (sakura-shoes) has SQL Lab switched off, so its roles are refused SQL Lab, database and
+    saved-query routes by permission; B's admin holds them, so those routes are walked once more
+    the other way round, with A's ids.
+    """
     started = time.monotonic()
     url_map: list[dict[str, Any]] = []
     loader = threading.Thread(target=lambda: url_map.extend(flask_url_map(server)))
     loader.start()
-    foreign = read_foreign(server, tenants)
+    victims: list[Victim] = []
+    with server.admin() as admin:
+        objects = {slug: tenant_objects(admin, slug) for slug in (A, B)}
     try:
-        return _walk(server, tenants, foreign, url_map, loader, started)
+        victims.append(read_victim(server, tenants, objects, B, A, with_globals=True))
+        victims.append(read_victim(server, tenants, objects, A, B, with_globals=False))
+        loader.join()
+        return _walk(server, tenants, victims[0], victims[1], url_map, started)
     finally:
-        _remove_seeded(server, tenants, foreign)
+        for victim in victims:
+            _remove_seeded(server, tenants, victim)
 
 
 def _walk(
     server: Server,
     tenants: Tenants,
-    foreign: Foreign,
+    b: Victim,
+    a: Victim,
     url_map: list[dict[str, Any]],
-    loader: threading.Thread,
     started: float,
 ) -> WalkResult:
     engine = sa.create_engine(server.metadata_db_url)
-    missing = rw.missing_book(foreign.book, missing_permalinks(engine, foreign.book.strings))
     with server.admin() as admin:
         http = logged_in(admin)
         spec = admin.get("/api/v1/_openapi")
-        loader.join()
         routes = rw.merge_routes(rw.openapi_routes(spec), rw.url_map_routes(url_map))
         ctx = rw.WalkContext(
             components=spec.get("components", {}).get("schemas", {}),
             list_filters=list_filters(http, routes),
             related_columns=related_columns(http, routes),
         )
-        a_ids = _tenant_ids(admin, A)
         before_inventory = inventory(admin)
-    b_ids = {k: sorted(v) for k, v in foreign.markers.ids.items()}
-    b_ids["globals"] = [foreign.book.id(k) for k in ("annotation_layer", "css_template", "theme")]
-    pairs = [(route, f, m) for route in routes for f, m in rw.probe_pairs(route, foreign.book, missing, ctx)]
+    a_ids = {k: sorted(v) for k, v in a.markers.ids.items() if k in TENANT_KINDS}
+    phases = {"setup": time.monotonic() - started}
     try:
-        b_rest_before = rest_snapshot(server, foreign.book, foreign.markers)
-        b_db_before = db_snapshot(engine, b_ids, B, activity=True)
-        a_db_before = without_logins(db_snapshot(engine, a_ids, A, activity=False))
-        cells, content, oracles, errors, sent = walk_pairs(server, tenants, pairs, foreign.markers)
-        b_changes = rw.diff_snapshots(b_rest_before, rest_snapshot(server, foreign.book, foreign.markers))
-        b_changes += rw.diff_snapshots(b_db_before, db_snapshot(engine, b_ids, B, activity=True))
+        a_before = without_logins(db_snapshot(engine, a_ids, A, activity=False))
+        main = walk_pass(server, engine, tenants, A, {r: r for r in ROLES}, b, routes, ctx)
+        phases["A's roles → B"] = time.monotonic() - started - sum(phases.values())
+        reverse_routes = unreached(routes, main.cells)
+        reverse = walk_pass(server, engine, tenants, B, {REVERSE: "admin"}, a, reverse_routes, ctx)
+        phases["B's admin → A"] = time.monotonic() - started - sum(phases.values())
         created = _remove_created(server, before_inventory)
-        a_changes = rw.diff_snapshots(
-            a_db_before, without_logins(db_snapshot(engine, a_ids, A, activity=False))
-        )
+        a_changes = rw.diff_snapshots(a_before, without_logins(db_snapshot(engine, a_ids, A, activity=False)))
     finally:
         engine.dispose()
-    spec_counts = rw.spec_operation_count(spec)
-    walked = {r.key for r in routes if any(cells.get((r.key, role)) for role in ROLES)}
+    walked = {r.key for r in routes if any(main.cells.get((r.key, role)) for role in ROLES)}
     walked_counts = dict.fromkeys(rw.WALKED_METHODS, 0)
     for route in routes:
         if route.key in walked and route.path.startswith("/api/"):
@@ -919,37 +1024,23 @@ def _walk(
     spec_keys = {r.key for r in rw.merge_routes(rw.openapi_routes(spec))}
     result = WalkResult(
         routes=routes,
-        spec_counts=spec_counts,
+        columns=[*ROLES, REVERSE],
+        spec_counts=rw.spec_operation_count(spec),
         walked_counts=walked_counts,
         unwalked_spec=sorted(k for k in spec_keys if k not in walked),
-        content_leaks=content,
-        oracle_leaks=oracles,
-        b_changes=b_changes,
+        passes=[main, reverse],
+        reverse_routes=len(reverse_routes),
         a_changes=a_changes,
         created=created,
-        errors=errors,
-        probes=sent,
         seconds=time.monotonic() - started,
+        phases=phases,
     )
-    write_matrix(result, cells)
+    write_matrix(result)
     return result
 
 
-def _tenant_ids(admin: SupersetClient, slug: str) -> dict[str, list[int]]:
-    objects = tenant_objects(admin, slug)
-    return {
-        "chart": [c["id"] for c in objects["charts"]],
-        "dashboard": [d["id"] for d in objects["dashboards"]],
-        "dataset": [d["id"] for d in objects["datasets"]],
-        "database": [objects["database"]["id"]],
-        "user": [u["id"] for u in objects["users"]],
-        "role": objects["roles"],
-        "rls": objects["rls"],
-    }
-
-
 def _remove_created(server: Server, before: Mapping[str, set[int]]) -> list[str]:
-    """Delete whatever the walk created (as A, with missing ids) and say what it was."""
+    """Delete whatever the walk created (with missing ids, or /dashboard/new/) and say what it was."""
     removed = []
     with server.admin() as admin:
         http = logged_in(admin)
@@ -962,23 +1053,26 @@ def _remove_created(server: Server, before: Mapping[str, set[int]]) -> list[str]
     return removed
 
 
-def _remove_seeded(server: Server, tenants: Tenants, foreign: Foreign) -> None:
-    """Delete what the walk seeded (B's SQL Lab history and permalinks stay: no API removes them)."""
+def _remove_seeded(server: Server, tenants: Tenants, victim: Victim) -> None:
+    """Delete what the walk seeded (SQL Lab history and permalinks stay: no API removes them)."""
     with server.admin() as admin:
         http = logged_in(admin)
-        for path in foreign.cleanup:
+        for path in victim.cleanup:
             with contextlib.suppress(httpx.HTTPError):
                 send(http, "DELETE", path)
-    with tenants.login(server, B, "admin") as b_admin:
-        http = logged_in(b_admin)
-        for path in foreign.owner_cleanup:
-            with contextlib.suppress(httpx.HTTPError):
-                send(http, "DELETE", path)
+    if victim.owner_cleanup:
+        with tenants.login(server, victim.slug, "admin") as owner:
+            http = logged_in(owner)
+            for path in victim.owner_cleanup:
+                with contextlib.suppress(httpx.HTTPError):
+                    send(http, "DELETE", path)
 
 
-def write_matrix(result: WalkResult, cells: Mapping[tuple[str, str], rw.Cell]) -> None:
+def write_matrix(result: WalkResult) -> None:
     """Print the route × role matrix and write it to tests/artifacts/isolation_matrix.txt."""
     total = Counter(r.method for r in result.routes)
+    requests = sum(p.requests for p in result.passes)
+    errors = [e for p in result.passes for e in p.errors]
     header = [
         "supertenant isolation walk: every route as each role of tenant A with tenant B's ids",
         f"routes walked: {len(result.routes)} ("
@@ -988,19 +1082,24 @@ def write_matrix(result: WalkResult, cells: Mapping[tuple[str, str], rw.Cell]) -
         + ", ".join(
             f"{m} {result.walked_counts[m]} (spec {result.spec_counts[m]})" for m in rw.WALKED_METHODS
         ),
-        f"requests sent: {result.probes}; runtime: {result.seconds:.0f} s",
+        f"{REVERSE}: B's admin (SQL Lab on) with A's ids, on the {result.reverse_routes} routes every "
+        "role of A was refused by permission",
+        f"requests sent: {requests}; runtime: {result.seconds:.0f} s ("
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.phases.items())
+        + "; the rest: snapshots and clean-up)",
         f"content leaks: {len(result.content_leaks)}; existence oracles: {len(result.oracle_leaks)}; "
-        f"changes to B: {len(result.b_changes)}; changes to A: {len(result.a_changes)}; "
-        f"objects created and removed: {len(result.created)}; 5xx answers: {len(result.errors)}",
-        "cell: pass|FAIL and the statuses B's ids got",
+        f"changes to the other tenant: {len(result.victim_changes)}; changes to A's fixtures: "
+        f"{len(result.a_changes)}; objects created and removed: {len(result.created)}; "
+        f"5xx answers: {len(errors)}",
+        "cell: pass|FAIL and the statuses the other tenant's ids got; - not walked",
     ]
-    text = rw.format_matrix(result.routes, ROLES, cells, header)
+    text = rw.format_matrix(result.routes, result.columns, result.cells, header)
     details = [
         ("LEAKS", [str(x) for x in result.content_leaks + result.oracle_leaks]),
-        ("CHANGES TO B", result.b_changes),
-        ("CHANGES TO A", result.a_changes),
+        ("CHANGES TO THE OTHER TENANT", result.victim_changes),
+        ("CHANGES TO A'S FIXTURES", result.a_changes),
         ("CREATED (removed again)", result.created),
-        ("5xx ANSWERS", result.errors),
+        ("5xx ANSWERS (same for both ids unless listed as leaks)", errors),
     ]
     for title, lines in details:
         if lines:
@@ -1031,16 +1130,16 @@ def test_walk_covers_every_api_route(walk: WalkResult) -> None:
         assert walk.walked_counts[method] >= walk.spec_counts[method], method
 
 
-def test_no_b_data_in_any_answer(walk: WalkResult) -> None:
+def test_no_other_tenants_data_in_any_answer(walk: WalkResult) -> None:
     assert not walk.content_leaks, _listing(walk.content_leaks)
 
 
-def test_b_ids_answer_like_missing_ids(walk: WalkResult) -> None:
+def test_other_tenants_ids_answer_like_missing_ids(walk: WalkResult) -> None:
     assert not walk.oracle_leaks, _listing(walk.oracle_leaks)
 
 
-def test_nothing_of_b_changes(walk: WalkResult) -> None:
-    assert not walk.b_changes, _listing(walk.b_changes)
+def test_nothing_of_the_other_tenant_changes(walk: WalkResult) -> None:
+    assert not walk.victim_changes, _listing(walk.victim_changes)
 
 
 def test_walk_leaves_a_fixtures_alone(walk: WalkResult) -> None:

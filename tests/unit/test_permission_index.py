@@ -73,9 +73,9 @@ class FakeSecurityApi:
         related = row.get(col)
         related_id = related["id"] if related else None
         if opr == "rel_o_m":
-            return related_id == value
+            return bool(related_id == value)
         if opr == "nrel_o_m":
-            return related_id is not None and related_id != value
+            return related_id is not None and bool(related_id != value)
         raise AssertionError(f"operator {opr!r} is not one FAB offers here")
 
     def listed(self, resource: str) -> int:

@@ -179,6 +179,18 @@ def test_form_data_body_and_databases() -> None:
     }
 
 
+def test_sql_lab_forms_and_the_legacy_query_form() -> None:
+    editor = {"queryEditor": json.dumps({"title": "t", "dbId": 2, "schema": "s", "sql": "SELECT 1"})}
+    assert refs("/tabstateview/", body=editor) == {Ref("database", "2")}
+    table = {"table": json.dumps({"dbId": 2, "schema": "s", "name": "t", "queryEditorId": 9})}
+    assert refs("/tableschemaview/", body=table) == {Ref("database", "2")}
+    assert refs("/tabstateview/9", body={"database_id": "2", "label": '"x"'}) == {Ref("database", "2")}
+    legacy = {
+        "query_context": json.dumps({"datasource": {"id": 4, "type": "table"}, "form_data": {"slice_id": 3}})
+    }
+    assert refs("/api/v1/query/", body=legacy) == {Ref("dataset", "4"), Ref("chart", "3", "slice_id")}
+
+
 def test_rison_query() -> None:
     rison = {"database_name": "acme", "schema_name": "s", "table_name": "t", "dashboard_id": 4}
     assert set(policy.references("/datasource/external_metadata_by_name/", {"q": "(…)"}, {}, rison)) == {

@@ -508,9 +508,12 @@ class _Run:
             same_members = sorted(current_members, key=str) == sorted(
                 (m.model_dump() for m in members), key=str
             )
-            if before == after and same_members:
+            differs = sorted(k for k in after if before.get(k) != after[k]) + (
+                [] if same_members else ["members"]
+            )
+            if not differs:
                 return
-            if not self.change("update", "registry", self.spec.slug):
+            if not self.change("update", "registry", self.spec.slug, fields=differs):
                 return
         elif self.dry_run:
             return

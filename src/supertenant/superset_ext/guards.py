@@ -49,6 +49,14 @@ def _json_body() -> dict[str, Any]:
     return {}
 
 
+def _request_fields() -> dict[str, Any]:
+    """The request's JSON object, else its form fields (values still JSON text where Superset's are)."""
+    body = request.get_json(silent=True)
+    if isinstance(body, dict):
+        return body
+    return request.form.to_dict() if request.form else {}
+
+
 def tenant_of_dataset(dataset_id: Any) -> str | None:
     from superset.connectors.sqla.models import SqlaTable
     from superset.extensions import db
@@ -176,7 +184,7 @@ def _tenants_behind(ref: policy.Ref) -> list[str | None] | None:
 def _guard_references(slug: str) -> Response | None:
     """Every object the request names must be the caller's tenant's: else "not found"."""
     rison = _rison_query() if request.args.get("q") else {}
-    for ref in policy.references(request.path, request.args, _json_body(), rison):
+    for ref in policy.references(request.path, request.args, _request_fields(), rison):
         if not policy.refused_reference(slug, ref, _tenants_behind(ref)):
             continue
         if not policy.swapped(ref):

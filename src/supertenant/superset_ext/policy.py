@@ -226,10 +226,21 @@ def references(
     refs += _field_refs(rison or {}, databases=True)
     if isinstance(name := (rison or {}).get("database_name"), str) and name:
         refs.append(Ref("database_name", name, "q"))
-    refs += _field_refs(body, databases=True)
-    for name in ("form_data", "formData"):
-        refs += _field_refs(_nested(body.get(name)), databases=False)
+    refs += _body_refs(body)
     return list(dict.fromkeys(refs))
+
+
+# Body fields that carry a JSON object of their own: explore and chart-data state, the legacy
+# /api/v1/query/ form, and SQL Lab's tab and table forms.
+_NESTED_FIELDS = ("form_data", "formData", "query_context", "queryEditor", "table")
+
+
+def _body_refs(body: Mapping[str, Any], depth: int = 0) -> list[Ref]:
+    refs = _field_refs(body, databases=True)
+    if depth < 2:
+        for name in _NESTED_FIELDS:
+            refs += _body_refs(_nested(body.get(name)), depth + 1)
+    return refs
 
 
 def key_references(kind: str, state: Mapping[str, Any]) -> list[Ref]:
