@@ -11,8 +11,8 @@ id-bearing column; ``related``/``distinct`` columns search for B's names; POST
 and PUT bodies are built from the spec's schemas with B's ids in every id
 field (owners, roles, dashboards, datasource_id, database, tables, …), with
 hand-written bodies where a generic one would be rejected before any access
-check (chart data with B's query context, SQL Lab, explore state, imports
-carrying B's UUIDs).
+check (chart data with B's query context, SQL Lab, explore state, the legacy
+explore views, imports carrying B's UUIDs).
 
 Each request is sent twice, with B's ids and with ids that exist nowhere.
 The walk fails when:
@@ -23,15 +23,24 @@ The walk fails when:
    itself carry;
 2. anything of B differs afterwards (REST details read as the platform admin,
    plus B's rows and association rows in the metadata DB, changed_on included);
-3. a GET answers B's id with another status than a missing id (an existence
-   oracle); writes are held to the same rule.
+3. B's id gets another status than a missing id (an existence oracle), on
+   GET routes and, held to the same rule, on writes.
 
-Not covered: HEAD/OPTIONS/PATCH; ``/static`` content; second and later ids of
-a kind (one representative B object per kind, plus every dashboard form);
-global uniqueness checks that answer with the same status but another message
-(dashboard slug, database name); timing differences; async/Celery paths
-(global async queries are off); per-id variants of routes whose kind B has no
-object of (reports, tags, groups: walked with a missing id on both sides).
+A has SQL Lab switched off, so its roles are refused SQL Lab, database and
+saved-query routes by permission. Every route that all three of A's roles were
+refused that way is walked once more by B's admin (SQL Lab on) with A's ids.
+
+Not covered: HEAD/OPTIONS/PATCH; ``/static`` files; second and later objects
+of a kind (one representative per kind, every dashboard form); error bodies
+(only statuses are compared, so a global uniqueness check that answers 422
+either way but with another message, e.g. a dashboard slug, passes);
+timing; features that are off here (async queries, thumbnails, alerts and
+reports, tags, embedding: walked, answered the same for both ids); kinds B
+has no object of (reports, tags, groups, A's SQL Lab history in the reverse
+pass: walked with missing ids on both sides); B's editor and viewer in the
+reverse pass; the first seconds after a membership change (the tenant
+directory caches memberships for ~5 s per worker and a member it does not know
+yet is served as a platform user; the walk starts long after provisioning).
 """
 
 from __future__ import annotations

@@ -60,21 +60,22 @@ def test_resolves_tenant_by_user_host_role_and_database(engine: sa.engine.Engine
     assert acme.features == {"sql_lab": False}
 
 
-def test_changes_are_seen_after_the_ttl_or_an_invalidation(engine: sa.engine.Engine) -> None:
+def test_known_members_are_served_from_the_cache_until_invalidated(engine: sa.engine.Engine) -> None:
     directory = TenantDirectory(lambda: engine, ttl=3600)
-    assert directory.tenant_of_user(8) is None
+    assert directory.tenant_of_user(5).slug == "acme"  # type: ignore[union-attr]
     with engine.begin() as connection:
+        store.replace_members(connection, "acme", [])
         store.replace_members(
             connection,
-            "acme",
+            "globex",
             [
-                Membership(user_id=5, username="a@acme", role="viewer"),
-                Membership(user_id=8, username="b", role="editor"),
+                Membership(user_id=6, username="g@globex", role="admin"),
+                Membership(user_id=5, username="a", role="viewer"),
             ],
         )
-    assert directory.tenant_of_user(8) is None  # still the cached snapshot
+    assert directory.tenant_of_user(5).slug == "acme"  # type: ignore[union-attr]  # the cached snapshot
     directory.invalidate()
-    assert directory.tenant_of_user(8).slug == "acme"  # type: ignore[union-attr]
+    assert directory.tenant_of_user(5).slug == "globex"  # type: ignore[union-attr]
 
 
 def test_a_metadata_db_without_registry_tables_means_no_tenants(tmp_path: Path) -> None:
@@ -82,3 +83,23 @@ def test_a_metadata_db_without_registry_tables_means_no_tenants(tmp_path: Path) 
     directory = TenantDirectory(lambda: empty)
     assert directory.tenant_of_user(1) is None
     assert directory.snapshot().by_slug == {}
+
+
+def test_a_new_member_is_recognised_at_once_not_served_as_a_platform_user(engine: sa.engine.Engine) -> None:
+    import time
+
+    directory = TenantDirectory(lambda: engine, ttl=3600)
+    assert directory.tenant_of_user(9) is None
+    with engine.begin() as connection:
+        store.replace_members(
+            connection,
+            "globex",
+            [
+                Membership(user_id=6, username="g@globex", role="admin"),
+                Membership(user_id=9, username="n", role="viewer"),
+            ],
+        )
+    time.sleep(0.6)  # older than the miss-reload threshold, far younger than the TTL
+    found = directory.tenant_of_user(9)
+    assert found is not None
+    assert found.slug == "globex"

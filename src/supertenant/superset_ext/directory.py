@@ -19,6 +19,9 @@ import sqlalchemy as sa
 from supertenant.registry.tables import tenant_memberships, tenants
 
 TTL_SECONDS = 5.0
+# A user missing from the snapshot is re-checked against a fresher one: failing open (treating a new
+# tenant member as a platform user) must never outlive this.
+MISS_RELOAD_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ class TenantDirectory:
             return None
         snap = self.snapshot()
         slug = snap.by_user.get(int(user_id))
+        if slug is None and time.monotonic() - self._loaded_at > MISS_RELOAD_SECONDS:
+            self.invalidate()
+            snap = self.snapshot()
+            slug = snap.by_user.get(int(user_id))
         return snap.by_slug.get(slug) if slug else None
 
     def tenant_of_host(self, host: str | None) -> TenantInfo | None:

@@ -16,6 +16,7 @@ from superset.extensions import db, security_manager
 
 from supertenant.registry import migrate, store
 from supertenant.registry.records import Membership, TenantRecord
+from supertenant.superset_ext.context import directory
 from supertenant.superset_ext.names import REGISTRY_VIEW
 
 
@@ -91,6 +92,7 @@ class TenantRegistryApi(BaseApi):
             return self.response_400(message=_errors(exc))
         with db.engine.begin() as connection:
             stored = store.upsert_tenant(connection, record)
+        directory().invalidate()
         return self.response(200, result=stored.model_dump(mode="json"))
 
     @expose("/tenants/<slug>", methods=("DELETE",))
@@ -101,6 +103,7 @@ class TenantRegistryApi(BaseApi):
             return denied
         with db.engine.begin() as connection:
             deleted = store.delete_tenant(connection, slug)
+        directory().invalidate()
         return self.response(200, message="deleted") if deleted else self.response_404()
 
     @expose("/tenants/<slug>/members", methods=("GET",))
@@ -129,6 +132,7 @@ class TenantRegistryApi(BaseApi):
         try:
             with db.engine.begin() as connection:
                 store.replace_members(connection, slug, members)
+            directory().invalidate()
         except LookupError:
             return self.response_404()
         except ValueError as exc:
