@@ -99,22 +99,18 @@ class Teardown:
         return list(charts.values())
 
     def _dashboards(self, member_ids: set[int]) -> list[JSON]:
+        from supertenant.templates import registry
+
+        # The template dashboards' UUIDs, computed once (the same rule the templates use).
+        derived = {str(t.dashboard_uuid(self.slug)) for t in registry.all_dashboards()}
         found: list[JSON] = []
         for dashboard in self.client.iter_list(
             "dashboard", columns=["id", "uuid", "dashboard_title", "owners.id"]
         ):
             owners = {int(o["id"]) for o in dashboard.get("owners", [])}
-            if self._is_derived(dashboard) or (owners and owners <= member_ids):
+            if str(dashboard.get("uuid")) in derived or (owners and owners <= member_ids):
                 found.append(dashboard)
         return found
-
-    def _is_derived(self, dashboard: JSON) -> bool:
-        from supertenant.templates import registry
-
-        uuids = {
-            str(object_uuid(self.slug, "dashboard", template.name)) for template in registry.all_dashboards()
-        }
-        return str(dashboard.get("uuid")) in uuids
 
     def _rls(self) -> list[JSON]:
         names = desired.rls_names(self.slug)
