@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
-	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[superset,bigquery,dev]"
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[superset,bigquery,chat,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,7 +43,7 @@ integration: $(STAMP) $(CHROMIUM)
 # Re-pin after changing dependencies: installs unpinned into a scratch venv and freezes it.
 constraints:
 	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
-	.venv-constraints/bin/pip install --quiet -e ".[superset,bigquery,dev]"
+	.venv-constraints/bin/pip install --quiet -e ".[superset,bigquery,chat,dev]"
 	{ head -3 $(CONSTRAINTS); .venv-constraints/bin/pip freeze --exclude-editable | sort -f; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS) && rm -rf .venv-constraints
 

@@ -505,9 +505,7 @@ class _Run:
             current_members = self.client.get(f"/api/v1/supertenant/tenants/{self.spec.slug}/members")[
                 "result"
             ]
-            same_members = sorted(current_members, key=str) == sorted(
-                (m.model_dump() for m in members), key=str
-            )
+            same_members = members_match(current_members, members)
             differs = sorted(k for k in after if before.get(k) != after[k]) + (
                 [] if same_members else ["members"]
             )
@@ -558,6 +556,11 @@ class _Run:
                 f"{kind} {key!r} (id {found.get('id')}) was not created by supertenant for tenant "
                 f"{self.spec.slug!r}; refusing to change it"
             )
+
+
+def members_match(observed: list[JSON], wanted: list[Membership]) -> bool:
+    """Whether the registry already holds exactly these memberships (order and key order ignored)."""
+    return {Membership.model_validate(m) for m in observed} == set(wanted)
 
 
 def _known(value: int) -> int | None:

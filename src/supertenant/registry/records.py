@@ -37,7 +37,7 @@ class TenantRecord(BaseModel):
 class Membership(BaseModel):
     """A Superset user's place in exactly one tenant."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     user_id: int
     username: str
