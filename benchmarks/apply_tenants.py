@@ -388,9 +388,15 @@ def tenant_spec(index: int, warehouse: Path) -> TenantSpec:
     return parse_spec(text, source=f"{slug}.yaml")
 
 
-def write_tenant_sample(spec: TenantSpec, index: int, path: Path, days: int, attempts: int = 20) -> float:
+def warehouse_path(spec: TenantSpec) -> Path:
+    assert isinstance(spec.warehouse, DuckDBWarehouse)
+    return Path(spec.warehouse.path)
+
+
+def write_tenant_sample(spec: TenantSpec, index: int, days: int, attempts: int = 20) -> float:
     """Write one tenant's schema; retried while Superset holds the file (it opens it per query)."""
     assert isinstance(spec.warehouse, DuckDBWarehouse)
+    path = warehouse_path(spec)
     started = time.perf_counter()
     for attempt in range(attempts):
         try:
@@ -409,8 +415,8 @@ def write_tenant_sample(spec: TenantSpec, index: int, path: Path, days: int, att
     return time.perf_counter() - started
 
 
-def write_warehouse(specs: list[TenantSpec], path: Path, days: int) -> float:
-    return sum(write_tenant_sample(spec, index, path, days) for index, spec in enumerate(specs, start=1))
+def write_warehouse(specs: list[TenantSpec], days: int) -> float:
+    return sum(write_tenant_sample(spec, index, days) for index, spec in enumerate(specs, start=1))
 
 
 @dataclass
@@ -682,6 +688,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="write tenant i's schema just before applying it (as onboarding over time would), "
         "instead of all N schemas first",
     )
+    parser.add_argument(
+        "--warehouse-per-tenant",
+        action="store_true",
+        help="one DuckDB file per tenant (its schema plus its own ads_raw rows) instead of one "
+        "file with every tenant's schema",
+    )
     variants = parser.add_argument_group("variants (A/B against the default: the repository as it is)")
     variants.add_argument(
         "--legacy-permission-index",
@@ -711,18 +723,20 @@ def run(
 ) -> list[TenantResult]:
     server = start_superset(stack, workdir, args, timings)
     timings["metadata_0_tenants"] = metadata_counts(server.metadata_db_url)
-    warehouse = workdir / "warehouse.duckdb"
-    specs = [tenant_spec(i, warehouse) for i in range(1, args.tenants + 1)]
+    if args.warehouse_per_tenant:  # one file per tenant, as BigQuery has one dataset per tenant
+        specs = [tenant_spec(i, workdir / f"warehouse_{i:04d}.duckdb") for i in range(1, args.tenants + 1)]
+    else:
+        specs = [tenant_spec(i, workdir / "warehouse.duckdb") for i in range(1, args.tenants + 1)]
     before_each: Callable[[int, TenantSpec], None] | None = None
     if args.incremental_warehouse:
         timings["warehouse_seconds"] = 0.0
 
         def before_each(index: int, spec: TenantSpec) -> None:
-            seconds = write_tenant_sample(spec, index, warehouse, args.days)
+            seconds = write_tenant_sample(spec, index, args.days)
             timings["warehouse_seconds"] = round(timings["warehouse_seconds"] + seconds, 2)
 
     else:
-        timings["warehouse_seconds"] = round(write_warehouse(specs, warehouse, args.days), 2)
+        timings["warehouse_seconds"] = round(write_warehouse(specs, args.days), 2)
         print(f"warehouse: {args.tenants} schemas in {timings['warehouse_seconds']} s", file=sys.stderr)
     results = apply_tenants(
         server,
@@ -760,12 +774,14 @@ def build_report(
             "tenants": args.tenants,
             "days": args.days,
             "warehouse": "incremental" if args.incremental_warehouse else f"all {args.tenants} schemas first",
+            "warehouse_files": "one per tenant" if args.warehouse_per_tenant else "one shared",
             "gunicorn_workers": args.workers,
             "users_per_tenant": 3,
             "templates": ["google_ads_overview@1", "getting_started@1"],
             "client_per_tenant": True,
             "legacy_permission_index": args.legacy_permission_index,
-            "postgres_jit": "off" if args.no_jit else "server default",
+            # superset_ext/config.py turns JIT off per session for a Postgres metadata DB.
+            "postgres_jit": "off (ALTER DATABASE and config)" if args.no_jit else "off (config)",
             "scoped_schema_permissions": args.scoped_schema_permissions,
         },
         "summary": summarise(results, timings),
@@ -822,7 +838,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if failed:
-            (workdir / "warehouse.duckdb").unlink(missing_ok=True)
+            for path in workdir.glob("warehouse*.duckdb"):
+                path.unlink(missing_ok=True)
             print(f"logs: {workdir}/superset.log, {workdir}/web.log", file=sys.stderr)
             if partial.exists():
                 print(f"results so far: {partial}", file=sys.stderr)

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from supertenant.superset_ext.schema_permissions import TenantSchemaPermissionsMixin, database_of
+from supertenant.superset_ext.schema_permissions import (
+    TenantSchemaPermissionsMixin,
+    database_of,
+    is_tenant_database_row,
+    purgeable,
+)
+from supertenant.templates.uuids import object_uuid
 
 
 @pytest.mark.parametrize(
@@ -62,3 +68,79 @@ def test_only_schema_and_catalog_permissions_of_tenant_databases_are_skipped(
     result = manager.add_permission_view_menu(permission, view_menu)
     assert (manager.created == [(permission, view_menu)]) is created
     assert (result is not None) is created
+
+
+class FakeFindingManager:
+    """Superset's lookup: finds only the PVMs in ``existing``."""
+
+    existing: frozenset[tuple[str, str]] = frozenset({("schema_access", "[acme].[old_schema]")})
+
+    def find_permission_view_menu(self, permission_name: str, view_menu_name: str) -> Any:
+        return (
+            ("real", permission_name, view_menu_name)
+            if (
+                permission_name,
+                view_menu_name,
+            )
+            in self.existing
+            else None
+        )
+
+    def permissionview_model(self) -> Any:
+        return "placeholder"
+
+
+class FindingManager(TenantSchemaPermissionsMixin, FakeFindingManager):
+    def is_tenant_database(self, database_name: str | None) -> bool:
+        return database_name == "acme"
+
+
+@pytest.mark.parametrize(
+    ("permission", "view_menu", "found"),
+    [
+        # "create if missing" code (PUT /database's add_pvm, the dataset hook) sees it as there
+        ("schema_access", "[acme].[bench_0002]", "placeholder"),
+        ("catalog_access", "[acme].[warehouse]", "placeholder"),
+        # one that still exists is returned, so deleting the database still deletes it
+        ("schema_access", "[acme].[old_schema]", ("real", "schema_access", "[acme].[old_schema]")),
+        ("schema_access", "[examples].[public]", None),  # not a tenant database: Superset's behaviour
+        ("datasource_access", "[acme].[ads_campaign_daily](id:7)", None),
+        ("database_access", "[acme].(id:3)", None),
+    ],
+)
+def test_lookups_of_missing_tenant_schema_permissions_answer_with_a_placeholder(
+    permission: str, view_menu: str, found: object
+) -> None:
+    assert FindingManager().find_permission_view_menu(permission, view_menu) == found
+
+
+def test_is_tenant_database_row_requires_the_derived_uuid() -> None:
+    assert is_tenant_database_row("acme", object_uuid("acme", "database"))
+    assert is_tenant_database_row("acme", str(object_uuid("acme", "database")))
+    assert not is_tenant_database_row("acme", object_uuid("other", "database"))  # same name, foreign
+    assert not is_tenant_database_row("examples", "8d4a0f55-0000-0000-0000-000000000000")
+    assert not is_tenant_database_row(None, object_uuid("acme", "database"))
+
+
+def test_purgeable_keeps_granted_and_non_tenant_permissions() -> None:
+    pvms = [
+        (1, "schema_access", "[acme].[bench_0002]"),
+        (2, "catalog_access", "[acme].[warehouse]"),
+        (3, "schema_access", "[acme].[acme]"),  # held by a role someone made: kept
+        (4, "schema_access", "[examples].[public]"),  # not a tenant database
+        (5, "datasource_access", "[acme].[ads_campaign_daily](id:7)"),
+        (6, "database_access", "[acme].(id:3)"),
+        (7, "schema_access", "[globex].[x]"),
+    ]
+    assert purgeable(pvms, frozenset({"acme", "globex"}), frozenset({3})) == [1, 2, 7]
+    assert purgeable(pvms, frozenset(), frozenset()) == []
+
+
+def test_the_shipped_security_manager_has_the_mixin_first() -> None:
+    from supertenant.superset_ext.security import SupertenantSecurityManager
+
+    mro = SupertenantSecurityManager.__mro__
+    assert mro[1] is TenantSchemaPermissionsMixin
+    for method in ("add_permission_view_menu", "find_permission_view_menu"):
+        owner = next(klass for klass in mro if method in vars(klass))
+        assert owner is TenantSchemaPermissionsMixin

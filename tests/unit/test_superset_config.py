@@ -181,6 +181,24 @@ def test_examples_never_point_at_the_metadata_db(tmp_path: Path, metadata_db_url
     assert str(tmp_path) not in examples
 
 
+@pytest.mark.parametrize(
+    ("url", "jit_off"),
+    [
+        ("postgresql+psycopg2://superset:p%40ss@db.internal:5432/superset", True),
+        ("postgresql://u@/superset?host=/cloudsql/proj:region:inst", True),
+        ("postgres://u@db/superset", True),
+        ("sqlite:////srv/other/metadata.db", False),
+        (None, False),  # the default: SQLite under the data dir
+    ],
+)
+def test_postgres_metadata_sessions_run_without_jit(tmp_path: Path, url: str | None, jit_off: bool) -> None:
+    options = build_superset_config(settings(tmp_path, metadata_db_url=url))["SQLALCHEMY_ENGINE_OPTIONS"]
+    if jit_off:
+        assert options == {"connect_args": {"options": "-c jit=off"}}
+    else:
+        assert options == {}  # SQLite's driver would refuse an `options` connect argument
+
+
 # --- hardening -----------------------------------------------------------------------------------
 
 

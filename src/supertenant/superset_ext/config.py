@@ -91,6 +91,17 @@ def celery_config(settings: Settings) -> type | None:
     return CeleryConfig
 
 
+def metadata_engine_options(url: str) -> dict[str, Any]:
+    """SQLAlchemy engine options for the metadata DB: Postgres sessions run with JIT off.
+
+    Superset's permission and listing queries are many small joins; Postgres' JIT compiles some
+    of them for longer than they run (benchmarks/README.md: apply and ``superset init`` times).
+    """
+    if url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
+        return {"connect_args": {"options": "-c jit=off"}}
+    return {}
+
+
 TELEMETRY_HOSTS = ("scarf.sh",)  # Superset's frontend loads a tracking pixel from here
 
 
@@ -123,6 +134,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         "SECRET_KEY": settings.require_secret("secret_key"),
         "GUEST_TOKEN_JWT_SECRET": settings.require_secret("guest_token_jwt_secret"),
         "SQLALCHEMY_DATABASE_URI": settings.resolved_metadata_db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": metadata_engine_options(settings.resolved_metadata_db_url),
         # Examples are never loaded; an empty in-memory DB keeps them away from the metadata DB.
         "SQLALCHEMY_EXAMPLES_URI": "sqlite://",
         "CACHE_CONFIG": cache_config(settings, "cache"),

@@ -9,20 +9,28 @@ tenants² of them, every ``POST /api/v1/database/`` runs ~10 SQL statements and 
 schema, and ``superset init`` loads them all several times (apache/superset#25040).
 
 No tenant role is ever granted ``schema_access`` or ``catalog_access`` (tenants get
-``datasource_access`` per dataset; platform admins hold ``all_database_access``), and the
-permission for a dataset's own schema is still written by Superset's dataset hook
-(``dataset_after_insert`` inserts it directly, not through this method). So, for databases
-supertenant manages, these permissions are not created.
+``datasource_access`` per dataset; platform admins hold ``all_database_access``). So, for
+databases supertenant manages, these permissions are never created, by any of Superset's
+three paths:
 
-Wiring: put :class:`TenantSchemaPermissionsMixin` first in the bases of the security manager,
-``class SupertenantSecurityManager(TenantSchemaPermissionsMixin, SupersetSecurityManager)``.
-``PUT /api/v1/database/<id>`` (Superset's ``SyncPermissionsCommand``) creates its permissions
-through a helper that bypasses the security manager; it is not covered.
+- ``add_permission_view_menu`` (a new connection: ``CreateDatabaseCommand``);
+- ``find_permission_view_menu`` answering "already there" with a detached placeholder, which
+  makes ``add_pvm`` (``PUT /api/v1/database/<id>``: ``SyncPermissionsCommand``) and the
+  dataset hook (``dataset_after_insert`` writes the dataset's own schema permission) skip
+  their insert. The placeholder is never added to a session and has no id, so nothing can
+  grant it; a real PVM, where one still exists, is returned as before;
+- :func:`purge_tenant_schema_permissions`, run by ``superset init`` (the security manager's
+  ``sync_role_definitions``), deletes the ones created before this was wired in, except any a
+  role holds.
+
+Wiring: :class:`TenantSchemaPermissionsMixin` is first in the bases of
+``SupertenantSecurityManager`` (``security.py``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import g, has_app_context
@@ -45,6 +53,25 @@ def database_of(view_menu_name: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def is_tenant_database_row(name: str | None, uuid: object) -> bool:
+    """A connection supertenant created for a tenant: named after the slug, UUID derived from it."""
+    return bool(name) and str(uuid) == str(object_uuid(str(name), "database"))
+
+
+def purgeable(
+    pvms: Iterable[tuple[int, str, str]], tenant_databases: frozenset[str], granted: frozenset[int]
+) -> list[int]:
+    """PURE: ids of the ``(id, permission, view menu)`` rows to delete — schema and catalog
+    permissions on tenant databases that no role holds."""
+    return sorted(
+        pvm_id
+        for pvm_id, permission, view_menu in pvms
+        if permission in ENUMERATED_KINDS
+        and database_of(view_menu) in tenant_databases
+        and pvm_id not in granted
+    )
+
+
 class TenantSchemaPermissionsMixin(_Base):
     """Skips schema and catalog permissions on databases supertenant manages for a tenant."""
 
@@ -53,22 +80,36 @@ class TenantSchemaPermissionsMixin(_Base):
             return None
         return super().add_permission_view_menu(permission_name, view_menu_name)
 
+    def find_permission_view_menu(self, permission_name: str, view_menu_name: str) -> Any:
+        found = super().find_permission_view_menu(permission_name, view_menu_name)
+        if (
+            found is None
+            and permission_name in ENUMERATED_KINDS
+            and self.is_tenant_database(database_of(view_menu_name))
+        ):
+            return self.placeholder_pvm()
+        return found
+
+    def placeholder_pvm(self) -> Any:
+        """A transient, id-less PVM: makes "create it if missing" code skip the insert."""
+        return self.permissionview_model()
+
     def is_tenant_database(self, database_name: str | None) -> bool:
         """True for a connection supertenant created: it carries the UUID derived from its name.
 
         The same proof of ownership the provisioning engine uses (a tenant's database is named
         after its slug and has the UUID ``object_uuid(slug, "database")``).
 
-        Answers are remembered for the current app context only (one request, one CLI command):
-        creating one connection asks once per schema it lists.
+        Positive answers are remembered for the current app context only (one request, one CLI
+        command): creating one connection asks once per schema it lists.
         """
         if database_name is None:
             return False
-        cache: dict[str, bool] | None = None
+        cache: set[str] | None = None
         if has_app_context():
-            cache = g.setdefault(_CACHE_ATTRIBUTE, {})
+            cache = g.setdefault(_CACHE_ATTRIBUTE, set())
             if database_name in cache:
-                return cache[database_name]
+                return True
         from superset.models.core import Database
 
         found = (
@@ -80,6 +121,49 @@ class TenantSchemaPermissionsMixin(_Base):
             .first()
             is not None
         )
-        if cache is not None:
-            cache[database_name] = found
+        if found and cache is not None:
+            cache.add(database_name)
         return found
+
+    def purge_tenant_schema_permissions(self) -> int:
+        """Delete schema/catalog PVMs of tenant databases that no role holds; returns how many."""
+        from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+        from superset.models.core import Database
+
+        session = self.session
+        tenants = frozenset(
+            str(name)
+            for name, uuid in session.query(Database.database_name, Database.uuid)
+            if is_tenant_database_row(name, uuid)
+        )
+        if not tenants:
+            return 0
+        pvm, perm, view = self.permissionview_model, self.permission_model, self.viewmenu_model
+        rows = (
+            session.query(pvm.id, perm.name, view.name)
+            .join(perm, pvm.permission_id == perm.id)
+            .join(view, pvm.view_menu_id == view.id)
+            .filter(perm.name.in_(sorted(ENUMERATED_KINDS)))
+        )
+        granted = frozenset(
+            int(pid) for (pid,) in session.query(assoc_permissionview_role.c.permission_view_id)
+        )
+        ids = purgeable(((int(i), str(p), str(v)) for i, p, v in rows), tenants, granted)
+        if not ids:
+            return 0
+        view_ids: set[int] = set()
+        for chunk in _chunks(ids):
+            view_ids.update(int(v) for (v,) in session.query(pvm.view_menu_id).filter(pvm.id.in_(chunk)))
+            session.query(pvm).filter(pvm.id.in_(chunk)).delete(synchronize_session=False)
+        for chunk in _chunks(sorted(view_ids)):  # view menus no other PVM uses go too
+            used = {int(v) for (v,) in session.query(pvm.view_menu_id).filter(pvm.view_menu_id.in_(chunk))}
+            orphans = [v for v in chunk if v not in used]
+            session.query(view).filter(view.id.in_(orphans)).delete(synchronize_session=False)
+        session.commit()
+        return len(ids)
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    """Keeps IN lists under SQLite's bound-parameter limit."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -6,12 +6,17 @@ datasets, SQL Lab and Explore — so an object of another tenant is refused even
 if a role was misconfigured or a Superset shortcut (DASHBOARD_RBAC, embedded)
 would allow it. Owner and role ids on create/update are narrowed to the
 caller's tenant through ``get_user_by_id`` and ``find_roles_by_id``.
+
+:class:`TenantSchemaPermissionsMixin` keeps Superset from minting a ``schema_access`` and
+``catalog_access`` permission for every schema a tenant connection can list (tenant roles use
+``datasource_access`` per dataset only), and ``superset init`` purges old ones.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from flask import g, has_request_context
 from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
 from superset.exceptions import SupersetSecurityException
@@ -20,8 +25,10 @@ from superset.security.manager import SupersetSecurityManager
 from supertenant.superset_ext import policy
 from supertenant.superset_ext.context import directory, request_tenant
 from supertenant.superset_ext.names import REGISTRY_VIEW
+from supertenant.superset_ext.schema_permissions import TenantSchemaPermissionsMixin
 
 FILTER_USERS_FLAG = "_supertenant_filter_users"
+log = structlog.get_logger(__name__)
 
 
 def _database_id(obj: Any) -> int | None:
@@ -62,10 +69,17 @@ def _denied() -> SupersetSecurityException:
     )
 
 
-class SupertenantSecurityManager(SupersetSecurityManager):
+class SupertenantSecurityManager(TenantSchemaPermissionsMixin, SupersetSecurityManager):
     """Superset's security manager plus a tenant guard on every object a request touches."""
 
     ADMIN_ONLY_VIEW_MENUS = SupersetSecurityManager.ADMIN_ONLY_VIEW_MENUS | {REGISTRY_VIEW}
+
+    def sync_role_definitions(self) -> None:
+        """``superset init``: first drop tenant schema permissions made before the mixin was wired."""
+        purged = self.purge_tenant_schema_permissions()
+        if purged:
+            log.info("purged tenant schema permissions", count=purged)
+        super().sync_role_definitions()
 
     def raise_for_access(self, **kwargs: Any) -> None:
         tenant = request_tenant()
