@@ -53,7 +53,7 @@ class FileSecretsSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in (*SECRET_FIELDS, "admin_password", "metadata_db_url", "redis_url"):
+        for name in (*SECRET_FIELDS, "admin_password", "metadata_db_url", "redis_url", "chat_llm_api_key"):
             env_name = f"{ENV_PREFIX}{name.upper()}_FILE"
             path = os.environ.get(env_name)
             if not path:
@@ -93,11 +93,30 @@ class Settings(BaseSettings):
         description="Extra https origins for the CSP img-src (where tenants' logo_url images live)",
     )
     log_level: str = "INFO"
+    # Metering (docs/billing.md, docs/monitoring.md)
+    usage_flush_seconds: float = Field(
+        default=2.0, gt=0, description="How often each process moves its usage spool into the registry"
+    )
+    pricebook_path: Path | None = Field(
+        default=None, description="Price book YAML; the packaged default when unset"
+    )
 
     # CLI → Superset REST
     superset_url: str = "http://127.0.0.1:8088"
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
+
+    # Chat (issue #5): the FastAPI service and the page Superset serves (docs/chat.md)
+    chat_service_url: str = Field(
+        default="http://127.0.0.1:8089", description="Where Superset's chat page proxies its API calls"
+    )
+    chat_planner: str = Field(default="offline", pattern="^(offline|llm)$", description="offline or llm")
+    chat_llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (…/v1)")
+    chat_llm_api_key: SecretStr | None = None
+    chat_llm_model: str = "gpt-4o-mini"
+    chat_llm_timeout: float = Field(default=10.0, gt=0, description="Seconds per LLM call, then offline")
+    chat_vocabulary_ttl: float = Field(default=120.0, ge=0, description="Seconds a tenant's datasets are cached")
+    chat_max_tenant_labels: int = Field(default=50, ge=1, description="Tenants with their own metrics label")
 
     @classmethod
     def settings_customise_sources(

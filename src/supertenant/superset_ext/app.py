@@ -6,6 +6,7 @@ from flask import Flask
 
 from supertenant.logs import configure_logging
 from supertenant.settings import get_settings
+from supertenant.superset_ext.chat_page import register_chat
 from supertenant.superset_ext.context import EXTENSION_KEY
 from supertenant.superset_ext.directory import TenantDirectory
 
@@ -24,4 +25,5 @@ def init_app(app: Flask) -> None:
     appbuilder.add_api(TenantRegistryApi)
     register_guards(app)
     register_experience(app)
+    register_chat(app)
     app.extensions["supertenant"] = {"env": settings.env.value}

@@ -1,0 +1,64 @@
+"""Start and stop the chat service (uvicorn serving `supertenant.chat.service.app:create_app`)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from supertenant.errors import ConfigError, TemporaryError
+from supertenant.runtime.superset import BIN_DIR
+from supertenant.runtime.superset import stop as stop_process
+
+APP = "supertenant.chat.service.app:create_app"
+
+
+def chat_env(base: Mapping[str, str], superset_url: str) -> dict[str, str]:
+    """The service's environment: the same settings as Superset's, plus where Superset is."""
+    env = dict(base)
+    env["SUPERTENANT_SUPERSET_URL"] = superset_url
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def start(env: Mapping[str, str], host: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start the service in its own session (so `stop` ends it and nothing else); the caller owns it."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    command = [
+        str(BIN_DIR / "uvicorn"),
+        "--factory",
+        APP,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "5",
+    ]
+    return subprocess.Popen(command, env=dict(env), stdout=log, stderr=log, start_new_session=True)
+
+
+def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60
+) -> float:
+    """Poll `/healthz` until it answers; returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process is not None and process.poll() is not None:
+            raise ConfigError(f"the chat service exited with code {process.returncode} while starting")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise TemporaryError(f"the chat service at {base_url} did not become healthy within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    stop_process(process, timeout)
