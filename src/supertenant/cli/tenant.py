@@ -139,3 +139,22 @@ def delete(
     console.print(f"[bold]{slug}[/]: {verb} {len(changes)} object(s)")
     for change in changes:
         console.print(f"  {change.describe()}", highlight=False)
+
+
+@app.command()
+@command
+def export(
+    slug: str,
+    out: Path = typer.Option(..., "--out", help="Directory to write (restorable with `supertenant restore`)"),
+) -> None:
+    """Offboarding: the tenant's assets, roles, RLS, users and registry row, without secrets."""
+    from supertenant.ops import backup, layout
+
+    with admin_client() as client:
+        snapshot = backup.collect(client, [slug])
+    layout.write_snapshot(snapshot, out)
+    console.print(
+        f"[bold]{slug}[/]: exported {len(snapshot.assets)} asset file(s), {len(snapshot.roles)} roles,"
+        f" {len(snapshot.users)} users, {len(snapshot.rls)} RLS rules to {out}",
+        highlight=False,
+    )
