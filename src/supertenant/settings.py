@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     pricebook_path: Path | None = Field(
         default=None, description="Price book YAML; the packaged default when unset"
     )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token /metrics requires; open when unset (keep it internal)"
+    )
+    bigquery_jobs_scopes: list[str] = Field(
+        default_factory=list,
+        description='JSON list of "project/region" whose INFORMATION_SCHEMA.JOBS the collector reads',
+    )
 
     # CLI → Superset REST
     superset_url: str = "http://127.0.0.1:8088"

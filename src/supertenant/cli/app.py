@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from supertenant.cli import chat, db, demo, deploy, ops, templates, tenant, warehouse
+from supertenant.cli import billing, chat, db, demo, deploy, ops, templates, tenant, usage, warehouse
 from supertenant.logs import configure_logging
 
 app = typer.Typer(
@@ -27,6 +27,8 @@ app.add_typer(tenant.app, name="tenant")
 app.add_typer(templates.app, name="templates")
 app.add_typer(demo.app, name="demo")
 app.add_typer(chat.app, name="chat")
+app.add_typer(billing.app, name="billing")
+app.add_typer(usage.app, name="usage")
 app.add_typer(deploy.app, name="deploy")
 app.command()(ops.backup)
 app.command()(ops.restore)

@@ -17,7 +17,9 @@ def init_app(app: Flask) -> None:
 
     from supertenant.superset_ext.experience import register_experience
     from supertenant.superset_ext.guards import register_guards
+    from supertenant.superset_ext.metrics import register_metrics
     from supertenant.superset_ext.registry_api import TenantRegistryApi
+    from supertenant.superset_ext.usage import register_usage
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -25,5 +27,7 @@ def init_app(app: Flask) -> None:
     appbuilder.add_api(TenantRegistryApi)
     register_guards(app)
     register_experience(app)
+    register_usage(app)  # usage events, daily budgets, log context (before metrics: it feeds them)
+    register_metrics(app)
     register_chat(app)
     app.extensions["supertenant"] = {"env": settings.env.value}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from supertenant.metering.schedule import TASKS_MODULE
+from supertenant.metering.schedule import beat_schedule as metering_beat_schedule
 from supertenant.settings import Environment, Settings, get_settings
 
 ONE_DAY = int(timedelta(days=1).total_seconds())
@@ -84,7 +86,8 @@ def celery_config(settings: Settings) -> type | None:
     class CeleryConfig:
         broker_url = settings.redis_url
         result_backend = settings.redis_url
-        imports = ("superset.sql_lab", "superset.tasks.scheduler", "superset.tasks.thumbnails")
+        imports = ("superset.sql_lab", "superset.tasks.scheduler", "superset.tasks.thumbnails", TASKS_MODULE)
+        beat_schedule = metering_beat_schedule()
         worker_prefetch_multiplier = 1
         task_acks_late = True
 
@@ -122,7 +125,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     """Every Superset config key supertenant sets, as a dict of UPPERCASE names."""
     settings = settings or get_settings()
     production = settings.env is not Environment.DEV
-    from supertenant.superset_ext import bigquery, experience, flags
+    from supertenant.superset_ext import bigquery, experience, flags, usage
     from supertenant.superset_ext.app import init_app
     from supertenant.superset_ext.security import (
         SupertenantSecurityManager,
@@ -171,6 +174,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         # BigQuery: every tenant query job carries labels and the tenant's byte cap (docs/bigquery.md).
         "ENGINE_CONTEXT_MANAGER": bigquery.engine_context,
         "DB_CONNECTION_MUTATOR": bigquery.db_connection_mutator,
+        "QUERY_LOGGER": usage.log_query,  # SQL audit log + statements for usage events (docs/monitoring.md)
         # Per-tenant experience (docs/branding.md). THEME_DEFAULT/THEME_DARK are made tenant-aware by
         # register_experience, on top of whatever base theme they hold.
         "ENABLE_UI_THEME_ADMINISTRATION": False,  # a DB "system" theme would override every tenant's
