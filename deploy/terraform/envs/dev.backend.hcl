@@ -1,0 +1,2 @@
+bucket = "supertenant-dev-tfstate"
+prefix = "supertenant/dev"

@@ -1,0 +1,2 @@
+bucket = "supertenant-prod-tfstate"
+prefix = "supertenant/prod"

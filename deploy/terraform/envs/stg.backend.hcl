@@ -1,0 +1,2 @@
+bucket = "supertenant-stg-tfstate"
+prefix = "supertenant/stg"
