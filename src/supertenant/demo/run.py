@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from supertenant.provision.engine import Provisioner
+from supertenant.runtime import chat as chat_runtime
 from supertenant.runtime import superset as runtime
 from supertenant.spec.loader import load_specs
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec
@@ -172,16 +173,28 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8088) -> None:
     started = time.monotonic()
     env, specs = prepare(paths, url, console)
     values = json.loads(paths.secrets.read_text())
+    chat_port = port + 1
+    chat_url = f"http://{host}:{chat_port}"
+    env = {**env, "SUPERTENANT_CHAT_SERVICE_URL": chat_url}  # where the chat page's proxy finds the service
     console.print(f"Starting Superset (gunicorn) on {url} …")
     process = runtime.start_web(env, host, port, paths.web_log)
+    chat_process = None
     try:
         runtime.wait_until_healthy(url, process)
         console.print(f"Login page is up after {time.monotonic() - started:.1f}s")
+        chat_process = chat_runtime.start(
+            chat_runtime.chat_env(env, url), host, chat_port, paths.root / "logs" / "chat.log"
+        )
         onboard(url, paths, specs, values, console)
+        chat_runtime.wait_until_healthy(chat_url, chat_process)
         creds = credentials(url, specs, values)
         paths.credentials.write_text(json.dumps(creds, indent=2, ensure_ascii=False))
         os.chmod(paths.credentials, 0o600)
         print_logins(creds, console)
+        for spec in specs:
+            host_name = next(iter(spec.branding.hostnames), None) if spec.branding else None
+            page = f"http://{host_name}:{port}" if host_name else url
+            console.print(f"Chat for [bold]{spec.slug}[/]: {page}/supertenant/chat/ (service {chat_url})")
         console.print(f"Logins saved to {paths.credentials}. Press Ctrl-C to stop.")
         signal.signal(signal.SIGTERM, _interrupt)
         signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored (nohup, &)
@@ -189,6 +202,8 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8088) -> None:
     except KeyboardInterrupt:
         console.print("Stopping…")
     finally:
+        if chat_process is not None:
+            chat_runtime.stop(chat_process)
         runtime.stop(process)
 
 

@@ -52,7 +52,10 @@ def default_planner(settings: Settings, metrics: ChatMetrics) -> Planner:
         return offline
     from supertenant.chat.llm import LLMPlanner
 
-    return LLMPlanner.from_settings(settings, fallback=offline, on_fallback=metrics.planner_fallbacks)
+    def fell_back(slug: str, reason: str) -> None:
+        metrics.planner_fallbacks.labels(metrics.tenant_label(slug), reason).inc()
+
+    return LLMPlanner.from_settings(settings, fallback=offline, on_fallback=fell_back)
 
 
 def create_app(
@@ -92,17 +95,17 @@ def create_app(
     def chat(body: ChatRequest, request: Request) -> JSONResponse:
         started = time.perf_counter()
         caller: Caller | None = None
-        session = UserSession(
-            settings.superset_url,
-            shared,
-            session_cookie=request.cookies.get(SESSION_COOKIE),
-            authorization=request.headers.get("authorization"),
-            csrf_token=request.headers.get("x-csrftoken"),
-        )
         status, answer, outcome = 200, {}, "error"
         try:
             if not (request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization")):
                 raise Unauthenticated("POST", "/v1/chat", 401, "no Superset session")
+            session = UserSession(
+                settings.superset_url,
+                shared,
+                session_cookie=request.cookies.get(SESSION_COOKIE),
+                authorization=request.headers.get("authorization"),
+                csrf_token=request.headers.get("x-csrftoken"),
+            )
             with session:
                 caller = identify(session)
                 answer = Turn(session, chosen, catalogs, today()).run(caller, body.text)
@@ -117,8 +120,12 @@ def create_app(
             status, answer = 422, _error(exc.code, exc.message)
             metrics.error(_slug(caller), "planner")
         except SupersetAPIError as exc:
+            log.warning(
+                "superset_refused", method=exc.method, path=exc.path, status=exc.status, detail=exc.detail
+            )
             locale = caller.locale if caller else "en"
-            code = "cannot_save" if exc.status == 403 else "superset_refused"
+            saving = exc.status == 403 and exc.path.startswith("/api/v1/chart")
+            code = "cannot_save" if saving else "superset_refused"
             status = 403 if exc.status == 403 else 502
             answer = _error(code, answers.text(code, locale, detail=exc.detail[:200]))
             metrics.error(_slug(caller), "superset")

@@ -99,9 +99,14 @@ def read_catalog(session: UserSession, slug: str, *, locale: Locale, name: str) 
             refs.append(ref)
     values: dict[str, list[Any]] = {}
     for ref in sorted(refs, key=lambda r: VIEW_NAMES.index(r.name)):
-        for column in (*VALUE_COLUMNS, "account_id"):
-            if column in ref.columns and column not in values and column not in CONTRACT_VALUES:
-                values[column] = session.column_values(ref.id, column)[:MAX_VALUES]
+        wanted = [
+            column
+            for column in (*VALUE_COLUMNS, "account_id")
+            if column in ref.columns and column not in values and column not in CONTRACT_VALUES
+        ]
+        metric = next((m for m in ("impressions", "clicks", "cost") if m in ref.metrics), None)
+        if wanted and metric:
+            values.update(session.column_values(ref.id, wanted, metric, MAX_VALUES))
     return assemble(slug, locale=locale, name=name, refs=refs, values=values)
 
 

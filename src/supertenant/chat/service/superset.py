@@ -110,9 +110,43 @@ class UserSession:
     def dataset(self, dataset_id: int) -> dict[str, Any]:
         return dict(self.get(f"/api/v1/dataset/{dataset_id}").get("result") or {})
 
-    def column_values(self, dataset_id: int, column: str) -> list[Any]:
-        path = f"/api/v1/datasource/table/{dataset_id}/column/{column}/values/"
-        return list(self.get(path).get("result") or [])
+    def column_values(
+        self, dataset_id: int, columns: list[str], metric: str, limit: int
+    ) -> dict[str, list[Any]]:
+        """Distinct values of several columns in one `POST /api/v1/chart/data` (one query per column).
+
+        The chart-data API is what every chart of the user runs through, so RLS and the tenant guard
+        apply, and it needs no permission beyond reading charts (Superset's column-values endpoint
+        needs one tenant roles do not hold). Grouping by the column with a saved metric makes the
+        values distinct; ordering by it puts the most used first.
+        """
+        if not columns:
+            return {}
+        queries = [
+            {
+                "columns": [column],
+                "metrics": [metric],
+                "orderby": [[metric, False]],
+                "row_limit": limit,
+                "filters": [],
+                "extras": {"where": "", "having": ""},
+                "is_timeseries": False,
+            }
+            for column in columns
+        ]
+        body = {
+            "datasource": {"id": dataset_id, "type": "table"},
+            "force": False,
+            "queries": queries,
+            "result_format": "json",
+            "result_type": "full",
+        }
+        response = self._call("POST", "/api/v1/chart/data", json=body, headers={"X-CSRFToken": self.csrf()})
+        results = response.json().get("result") or []
+        return {
+            column: [row.get(column) for row in (result.get("data") or [])]
+            for column, result in zip(columns, results, strict=False)
+        }
 
     # -- writes ----------------------------------------------------------------------------------
 
