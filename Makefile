@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints/constraints.txt
 
 CHROMIUM := /usr/bin/chromium
+PROMTOOL := /usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint typecheck unit integration install constraints clean
@@ -28,7 +29,12 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk
 
-test: $(STAMP) $(CHROMIUM)
+# Alert rules are checked with promtool, and the metering test scrapes with a real Prometheus.
+$(PROMTOOL):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq prometheus
+
+test: $(STAMP) $(CHROMIUM) $(PROMTOOL)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
@@ -37,7 +43,7 @@ test: $(STAMP) $(CHROMIUM)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP) $(CHROMIUM)
+integration: $(STAMP) $(CHROMIUM) $(PROMTOOL)
 	$(BIN)/pytest tests/integration
 
 # Re-pin after changing dependencies: installs unpinned into a scratch venv and freezes it.

@@ -69,7 +69,8 @@ def estimate_bytes(sql: str, stats: Mapping[str, TableStats], default_schema: st
         schema = (table.db or default_schema or "main").lower()
         tables.add(f"{schema}.{name}")
     columns = {c.name.lower() for c in tree.find_all(exp.Column) if c.name}
-    star = any(isinstance(s, exp.Star) for s in tree.find_all(exp.Star))
+    # SELECT * and t.* read every column; COUNT(*) reads none
+    star = any(isinstance(s.parent, (exp.Select, exp.Column)) for s in tree.find_all(exp.Star))
     total = 0
     for key in sorted(tables):
         found = stats.get(key)
