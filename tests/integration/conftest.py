@@ -82,13 +82,27 @@ def postgres_url() -> Iterator[str]:
         admin.close()
 
 
+CLAIM_KEY = "supertenant:test-session"
+
+
+def claim_redis_db(first: int = REDIS_DB, last: int = 12) -> tuple[int, redis.Redis]:
+    """A Redis DB no other running test session holds, so concurrent sessions never flush each other's."""
+    token = uuid.uuid4().hex
+    for number in range(first, last + 1):
+        client = redis.Redis.from_url(f"{REDIS_BASE}/{number}")
+        if client.set(CLAIM_KEY, token, nx=True, ex=4 * 3600):
+            client.flushdb()
+            client.set(CLAIM_KEY, token, ex=4 * 3600)
+            return number, client
+        client.close()
+    raise RuntimeError(f"every Redis DB {first}..{last} is held by another test session ({CLAIM_KEY})")
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    url = f"{REDIS_BASE}/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
+    number, client = claim_redis_db()
     try:
-        yield url
+        yield f"{REDIS_BASE}/{number}"
     finally:
         client.flushdb()
         client.close()

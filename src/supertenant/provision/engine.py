@@ -20,7 +20,7 @@ from typing import Any, Literal
 import structlog
 
 from supertenant.errors import NotFoundError, OwnershipError, SpecError
-from supertenant.provision import desired
+from supertenant.provision import bundle, desired
 from supertenant.provision.dashboards import DashboardInstantiator
 from supertenant.provision.permissions import Permission, base_permissions, dataset_permission
 from supertenant.provision.upgrade import support_contact
@@ -33,6 +33,7 @@ from supertenant.templates.errors import TemplateError
 from supertenant.templates.protocol import DashboardTemplate, DatasetRef, RenderContext
 from supertenant.templates.uuids import object_uuid
 from supertenant.warehouse import bigquery as bigquery_warehouse
+from supertenant.warehouse.contract import ViewContract
 
 log = structlog.get_logger(__name__)
 
@@ -192,6 +193,7 @@ class _Run:
         self.result = result
         self.state = _State()
         self.registry: TenantRecord | None = None
+        self._database_row: JSON | Literal[False] | None = False  # False: not looked up yet
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
@@ -238,7 +240,8 @@ class _Run:
             return
         except NotFoundError:
             pass
-        if self._find("database", "database_name", self.spec.database_name) is not None:
+        self._database_row = self._find("database", "database_name", self.spec.database_name)
+        if self._database_row is not None:
             raise OwnershipError(
                 f"a database named {self.spec.database_name!r} exists but tenant {slug!r} is not in the "
                 "registry: supertenant did not create it and will not take it over"
@@ -256,7 +259,12 @@ class _Run:
         key = None
         if isinstance(warehouse, BigQueryWarehouse):
             key = bigquery_warehouse.load_credentials_info(warehouse, self.base_dir)
-        found = self._find("database", "database_name", want["database_name"])
+        # claim_registry may have just looked (and found none): no need to ask twice
+        found = (
+            self._find("database", "database_name", want["database_name"])
+            if self._database_row is False
+            else self._database_row
+        )
         if found is None:
             if self.change("create", "database", want["database_name"]):
                 body = want | {"uuid": str(object_uuid(self.spec.slug, "database"))}
@@ -285,38 +293,60 @@ class _Run:
     def datasets(self) -> None:
         existing: dict[str, JSON] = {}
         if self.state.database_id != PLACEHOLDER_ID:
-            rows = self.client.iter_list(
-                "dataset", filters=[{"col": "database", "opr": "rel_o_m", "value": self.state.database_id}]
-            )
-            existing = {row["table_name"]: row for row in rows}
+            existing = self._datasets_of_database()
+        missing: list[ViewContract] = []
         for view in desired.dataset_views():
             want = desired.dataset_essence(self.spec, view)
             row = existing.get(view.name)
             if row is None:
-                if not self.change("create", "dataset", view.name):
+                if self.change("create", "dataset", view.name):
+                    missing.append(view)
+                else:
                     self.state.datasets[view.name] = PLACEHOLDER_ID
-                    continue
-                body = {
-                    "database": self.state.database_id,
-                    "schema": want["schema"],
-                    "table_name": view.name,
-                    "is_managed_externally": True,
-                    "external_url": want["external_url"],
-                    "uuid": want["uuid"],
-                }
-                dataset_id = int(self.client.post("/api/v1/dataset/", body)["id"])
-            else:
-                dataset_id = int(row["id"])
-            self.state.datasets[view.name] = dataset_id
-            self._converge_dataset(dataset_id, want, created=row is None)
+                continue
+            self.state.datasets[view.name] = int(row["id"])
+            self._converge_dataset(int(row["id"]), want)
+        if missing:
+            self._import_datasets(missing)
 
-    def _converge_dataset(self, dataset_id: int, want: JSON, *, created: bool) -> None:
+    def _datasets_of_database(self) -> dict[str, JSON]:
+        rows = self.client.iter_list(
+            "dataset", filters=[{"col": "database", "opr": "rel_o_m", "value": self.state.database_id}]
+        )
+        return {row["table_name"]: row for row in rows}
+
+    def _import_datasets(self, views: list[ViewContract]) -> None:
+        """Every missing contract dataset in one import, with its columns and saved metrics.
+
+        No reflection of the views (the contract states their columns), no read-back and no
+        metrics update per dataset: one request for all of them, then one listing for their ids.
+        """
+        database_uuid = str(object_uuid(self.spec.slug, "database"))
+        payload = bundle.dataset_bundle(
+            bundle.database_config(desired.database_essence(self.spec, self.base_dir), database_uuid),
+            [desired.dataset_import_config(self.spec, view, database_uuid) for view in views],
+        )
+        self.client.request(
+            "POST",
+            "/api/v1/dataset/import/",
+            files={"formData": ("datasets.zip", payload, "application/zip")},
+            data={"overwrite": "false"},
+        )
+        created = self._datasets_of_database()
+        for view in views:
+            row = created.get(view.name)
+            if row is None:
+                raise NotFoundError(f"dataset {view.name!r} is missing after its import")
+            self._refuse_foreign(row, "dataset", view.name, object_uuid(self.spec.slug, "dataset", view.name))
+            self.state.datasets[view.name] = int(row["id"])
+            self.state.dataset_columns[view.name] = frozenset(c.name for c in view.columns)
+
+    def _converge_dataset(self, dataset_id: int, want: JSON) -> None:
         current = self.client.get(f"/api/v1/dataset/{dataset_id}")["result"]
         self.state.dataset_columns[want["table_name"]] = frozenset(
             c["column_name"] for c in current.get("columns", [])
         )
-        if not created:
-            self._refuse_foreign(current, "dataset", want["table_name"], want["uuid"])
+        self._refuse_foreign(current, "dataset", want["table_name"], want["uuid"])
         wanted_metrics = desired.metric_essence(self.spec)
         have = {m["metric_name"]: m for m in current.get("metrics", [])}
         metrics_differ = any(_diff(m, have.get(m["metric_name"], {})) for m in wanted_metrics) or set(
@@ -325,7 +355,7 @@ class _Run:
         fields = _diff({"main_dttm_col": want["main_dttm_col"], "schema": want["schema"]}, current)
         if not metrics_differ and not fields:
             return
-        if created or self.change(
+        if self.change(
             "update", "dataset", want["table_name"], fields=sorted(fields) + ["metrics"] * metrics_differ
         ):
             body: JSON = dict(fields)
