@@ -271,7 +271,8 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "an unmasked credential field",
         re.compile(
-            r"[\"']?(private_key|password|client_secret|refresh_token)[\"']?\s*:\s*[\"']?(?!XXXXXXXXXX|null|None|\s*$|[\"']{2})\S",
+            r"[\"']?\b(private_key|password|client_secret|refresh_token)[\"']?\s*:\s*"
+            r"(?![\"']?(XXXXXXXXXX|null|None)\b|[\"']{2}|\s*$)\S",
             re.MULTILINE,
         ),
     ),
