@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     chat_llm_api_key: SecretStr | None = None
     chat_llm_model: str = "gpt-4o-mini"
     chat_llm_timeout: float = Field(default=10.0, gt=0, description="Seconds per LLM call, then offline")
-    chat_vocabulary_ttl: float = Field(default=120.0, ge=0, description="Seconds a tenant's datasets are cached")
+    chat_vocabulary_ttl: float = Field(default=120.0, ge=0, description="Seconds datasets stay cached")
     chat_max_tenant_labels: int = Field(default=50, ge=1, description="Tenants with their own metrics label")
 
     @classmethod
