@@ -222,7 +222,7 @@ def test_interpretation_in_both_languages() -> None:
     )
     ja = interpret(plan, "ja", TODAY)
     assert {slot.name: slot.text for slot in ja}["top_n"] == "10"
-    assert "2026-10-01〜2026-10-31" in sentence(ja, "ja")
+    assert "期間：先月（2026-10-01〜2026-10-31）" in sentence(ja, "ja")
     en = sentence(interpret(plan, "en", TODAY), "en")
     assert en.startswith("Chart: a ranking; Data: campaigns (daily); Metric: Cost")
     assert describe_time("No filter", TODAY, "en") == "all time"

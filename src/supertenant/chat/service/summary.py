@@ -55,6 +55,19 @@ _WORDS: dict[str, tuple[str, str]] = {
     "No filter": ("all time", "全期間"),
 }
 _ORDER = tuple(_SLOT_LABELS)
+# Superset's range literals as a user would say them; other ranges are shown by their dates only.
+_TIME_WORDS: dict[str, tuple[str, str]] = {
+    "Last day": ("yesterday", "昨日"),
+    "Last week": ("the last 7 days", "過去7日間"),
+    "Last month": ("the last month (rolling)", "過去1か月"),
+    "Last quarter": ("the last 3 months (rolling)", "過去3か月"),
+    "Last year": ("the last year (rolling)", "過去1年"),
+    "previous calendar week": ("last week", "先週"),
+    "previous calendar month": ("last month", "先月"),
+    "previous calendar year": ("last year", "昨年"),
+    "Current month": ("this month", "今月"),
+    "Current year": ("this year", "今年"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +101,11 @@ def describe_time(time_range: str, today: date, locale: Locale) -> str:
         return _word("No filter", locale)
     first = since.isoformat() if since else "…"
     last = (until - timedelta(days=1)).isoformat() if until else "…"
-    return f"{time_range} ({first} – {last})" if locale == "en" else f"{time_range}（{first}〜{last}）"
+    dates = f"{first} – {last}" if locale == "en" else f"{first}〜{last}"
+    if time_range in _TIME_WORDS:
+        word = _pick(_TIME_WORDS[time_range], locale)
+        return f"{word} ({dates})" if locale == "en" else f"{word}（{dates}）"
+    return dates
 
 
 def _filter_text(item: dict[str, Any], locale: Locale) -> str:
