@@ -96,8 +96,9 @@ warehouse:
 users:
   - {{email: admin@{slug}.example, role: admin}}
   - {{email: editor@{slug}.example, role: editor}}
-  - {{email: viewer@{slug}.example, role: viewer}}
+  - {{email: viewer@{slug}.example, role: viewer, password_env: {viewer_password_env}}}
 """
+VIEWER_PASSWORD_ENV = "SUPERTENANT_BENCH_VIEWER_PASSWORD"  # noqa: S105 (a variable name, for guard_overhead.py)
 
 
 # --- counting HTTP requests ----------------------------------------------------------------------
@@ -384,6 +385,7 @@ def tenant_spec(index: int, warehouse: Path) -> TenantSpec:
         path=warehouse,
         schema=slug.replace("-", "_"),
         account=f"900-{index // 10000:03d}-{index % 10000:04d}",
+        viewer_password_env=VIEWER_PASSWORD_ENV,
     )
     return parse_spec(text, source=f"{slug}.yaml")
 
@@ -694,6 +696,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="one DuckDB file per tenant (its schema plus its own ads_raw rows) instead of one "
         "file with every tenant's schema",
     )
+    parser.add_argument(
+        "--guard-overhead",
+        action="store_true",
+        help="also run guard_overhead.py's measurement before tenant 3 and after tenant N",
+    )
+    parser.add_argument("--guard-rounds", type=int, default=40, help="rounds per guard measurement")
+    parser.add_argument(
+        "--guard-output",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "guard_overhead.json",
+        help="where the guard measurement goes",
+    )
     variants = parser.add_argument_group("variants (A/B against the default: the repository as it is)")
     variants.add_argument(
         "--legacy-permission-index",
@@ -727,17 +741,43 @@ def run(
         specs = [tenant_spec(i, workdir / f"warehouse_{i:04d}.duckdb") for i in range(1, args.tenants + 1)]
     else:
         specs = [tenant_spec(i, workdir / "warehouse.duckdb") for i in range(1, args.tenants + 1)]
-    before_each: Callable[[int, TenantSpec], None] | None = None
+    guards: list[dict[str, Any]] = []
+
+    def guard_snapshot(label: str, tenants: int) -> None:
+        import guard_overhead  # benchmarks/ is on sys.path: this script's directory
+
+        viewer = next(u.email for u in specs[0].users if u.role == "viewer")
+        guards.append(
+            guard_overhead.snapshot(
+                label=label,
+                tenants=tenants,
+                server_url=server.url,
+                env=server.env,
+                workdir=workdir,
+                port=free_port(),
+                workers=args.workers,
+                username=viewer,
+                password=os.environ[VIEWER_PASSWORD_ENV],
+                rounds=args.guard_rounds,
+            )
+        )
+        report = guard_overhead.report(guards, machine_info())
+        timings["guard_overhead"] = report["summary"]
+        guard_overhead.write(args.guard_output, report)
+
     if args.incremental_warehouse:
         timings["warehouse_seconds"] = 0.0
-
-        def before_each(index: int, spec: TenantSpec) -> None:
-            seconds = write_tenant_sample(spec, index, args.days)
-            timings["warehouse_seconds"] = round(timings["warehouse_seconds"] + seconds, 2)
-
     else:
         timings["warehouse_seconds"] = round(write_warehouse(specs, args.days), 2)
         print(f"warehouse: {args.tenants} schemas in {timings['warehouse_seconds']} s", file=sys.stderr)
+
+    def before_each(index: int, spec: TenantSpec) -> None:
+        if args.guard_overhead and index == 3:  # two tenants provisioned: the baseline
+            guard_snapshot("2 tenants", 2)
+        if args.incremental_warehouse:
+            seconds = write_tenant_sample(spec, index, args.days)
+            timings["warehouse_seconds"] = round(timings["warehouse_seconds"] + seconds, 2)
+
     results = apply_tenants(
         server,
         specs,
@@ -746,6 +786,8 @@ def run(
         on_progress=on_progress,
         before_each=before_each,
     )
+    if args.guard_overhead:
+        guard_snapshot(f"{len(specs)} tenants", len(specs))
     timings["reapply"] = reapply_sample(server, specs, workdir)
     timings["metadata_n_tenants"] = metadata_counts(server.metadata_db_url)
     timings["full_pvm_listing_n_tenants"] = full_pvm_listing(server)
@@ -811,6 +853,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # started under nohup: stay immune
         signal.signal(signal.SIGHUP, _terminate)
+    os.environ.setdefault(VIEWER_PASSWORD_ENV, secrets.token_urlsafe(18))
     workdir = Path(tempfile.mkdtemp(prefix="supertenant-bench-"))
     partial = args.output.with_suffix(".partial.json")
     info = machine_info()

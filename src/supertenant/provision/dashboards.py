@@ -65,6 +65,7 @@ class DashboardInstantiator:
         self.record = record
         self.dry_run = dry_run
         self.kept: list[str] = []  # charts users changed: never touched, never reported as a change
+        self.created: set[int] = set()  # dashboards this run created: known to be empty shells
 
     def converge(self, template: DashboardTemplate, ctx: RenderContext) -> int | None:
         """Returns the dashboard id (None in a dry run that would create it)."""
@@ -133,7 +134,9 @@ class DashboardInstantiator:
         if not self.record("create", "dashboard", slug, template=template.ref):
             return None
         body = {"dashboard_title": template.title("en"), "slug": slug, "published": True, "uuid": uuid}
-        return int(self.client.post("/api/v1/dashboard/", body)["id"])
+        dashboard_id = int(self.client.post("/api/v1/dashboard/", body)["id"])
+        self.created.add(dashboard_id)
+        return dashboard_id
 
     def _dashboard_layout(
         self,
@@ -143,7 +146,12 @@ class DashboardInstantiator:
         charts: dict[str, RenderedChart],
     ) -> None:
         payload = template.render(ctx, charts)
-        current = self.client.get(f"/api/v1/dashboard/{dashboard_id}")["result"]
+        # A shell this run just created has no layout yet: no need to read it back.
+        current = (
+            {}
+            if dashboard_id in self.created
+            else self.client.get(f"/api/v1/dashboard/{dashboard_id}")["result"]
+        )
         want = {
             "dashboard_title": payload.dashboard_title,
             "position_json": payload.position_json,

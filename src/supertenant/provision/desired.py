@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec
 from supertenant.templates.uuids import object_uuid
@@ -111,3 +111,36 @@ def accounts_clause(spec: TenantSpec) -> str:
 def rls_names(slug: str) -> tuple[str, str]:
     """(regular accounts rule, base deny-by-default rule)."""
     return f"{slug}__accounts", f"{slug}__deny_by_default"
+
+
+def dataset_import_config(spec: TenantSpec, view: ViewContract, database_uuid: str) -> dict[str, Any]:
+    """A contract dataset as Superset's import bundle states it, columns and saved metrics included.
+
+    Created this way, Superset does not reflect the view to learn its columns (the costliest part of
+    ``POST /api/v1/dataset/``): the contract names them, with the engine's own type names.
+    """
+    want = dataset_essence(spec, view)
+    engine: Literal["duckdb", "bigquery"] = (
+        "duckdb" if isinstance(spec.warehouse, DuckDBWarehouse) else "bigquery"
+    )
+    return {
+        "table_name": view.name,
+        "schema": want["schema"],
+        "main_dttm_col": want["main_dttm_col"],
+        "uuid": want["uuid"],
+        "database_uuid": database_uuid,
+        "is_managed_externally": True,
+        "external_url": want["external_url"],
+        "columns": [
+            {
+                "column_name": column.name,
+                "type": column.type_for(engine),
+                "is_dttm": column.is_temporal,
+                "groupby": True,
+                "filterable": True,
+            }
+            for column in view.columns
+        ],
+        "metrics": [dict(metric) for metric in metric_essence(spec)],
+        "version": "1.0.0",
+    }

@@ -194,6 +194,7 @@ class _Run:
         self.state = _State()
         self.registry: TenantRecord | None = None
         self._database_row: JSON | Literal[False] | None = False  # False: not looked up yet
+        self._roles_found: dict[str, JSON] = {}
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
@@ -372,9 +373,12 @@ class _Run:
             for name, dataset_id in sorted(self.state.datasets.items())
             if dataset_id != PLACEHOLDER_ID
         ]
+        # One lookup for the three roles and the platform admin role (the RLS step needs it).
+        names = [self.spec.role_name(role) for role in ROLES]
+        self._roles_found = self._find_many("security/roles", "name", [*names, desired.PLATFORM_ADMIN_ROLE])
         for role in ROLES:
             name = self.spec.role_name(role)
-            found = self._find("security/roles", "name", name)
+            found = self._roles_found.get(name)
             if found is None:
                 if not self.change("create", "role", name):
                     self.state.roles[role] = PLACEHOLDER_ID
@@ -400,9 +404,10 @@ class _Run:
                 )
 
     def users(self) -> None:
+        users_found = self._find_many("security/users", "username", [u.email for u in self.spec.users])
         for user in self.spec.users:
             role_id = self.state.roles[user.role]
-            found = self._find("security/users", "username", user.email)
+            found = users_found.get(user.email)
             if found is None:
                 if self.change("create", "user", user.email, role=user.role):
                     self.state.users[user.email] = self._create_user(user, role_id)
@@ -448,7 +453,7 @@ class _Run:
         accounts_name, deny_name = desired.rls_names(self.spec.slug)
         tables = sorted(self.state.datasets.values())
         tenant_roles = sorted(self.state.roles.values())
-        admin = self._find("security/roles", "name", desired.PLATFORM_ADMIN_ROLE)
+        admin = self._roles_found.get(desired.PLATFORM_ADMIN_ROLE)
         excluded = tenant_roles + ([int(admin["id"])] if admin else [])
         wanted = {
             accounts_name: {
@@ -468,11 +473,11 @@ class _Run:
                 "group_key": "",
             },
         }
+        rules_found = self._find_many("rowlevelsecurity", "name", list(wanted))
         for name, want in wanted.items():
-            self._converge_rls(name, want)
+            self._converge_rls(name, want, rules_found.get(name))
 
-    def _converge_rls(self, name: str, want: JSON) -> None:
-        found = self._find("rowlevelsecurity", "name", name)
+    def _converge_rls(self, name: str, want: JSON, found: JSON | None) -> None:
         body = want | {"name": name, "description": f"managed by supertenant for {self.spec.slug}"}
         if found is None:
             if self.change("create", "rls", name) and PLACEHOLDER_ID not in want["tables"] + want["roles"]:
@@ -578,6 +583,14 @@ class _Run:
 
     def _find(self, resource: str, column: str, value: str) -> JSON | None:
         return self.client.find_one(resource, column, value)
+
+    def _find_many(self, resource: str, column: str, values: list[str]) -> dict[str, JSON]:
+        """The rows whose ``column`` is one of ``values`` (exact match), by that value: one request."""
+        wanted = set(values)
+        rows = self.client.iter_list(
+            resource, filters=[{"col": column, "opr": "in", "value": sorted(wanted)}]
+        )
+        return {str(row[column]): row for row in rows if row.get(column) in wanted}
 
     def _refuse_foreign(self, found: JSON, kind: str, key: str, expected_uuid: object) -> None:
         """Objects carry UUIDs derived from the tenant; any other UUID means someone else made it."""

@@ -1,0 +1,28 @@
+"""Superset config for ``guard_overhead.py``'s comparison server: supertenant with its tenant guards off.
+
+Everything the shipped config (``superset_ext/superset_config.py``) sets, except the isolation
+guards whose cost issue #4 asks for:
+
+- the security manager's tenant guard (``raise_for_access``, ``get_user_by_id``,
+  ``find_roles_by_id``): Superset's own manager plus the schema-permission mixin, which only acts
+  when permissions are created;
+- the request guards (``guards.register_guards`` becomes a no-op before ``init_app`` runs);
+- the owner and role picker filters (``EXTRA_RELATED_QUERY_FILTERS``).
+
+Same metadata DB, same Redis, same users and roles: the same requests see the same data.
+Never use this config outside the benchmark.
+"""
+
+from superset.security.manager import SupersetSecurityManager
+
+import supertenant.superset_ext.guards as _guards
+from supertenant.superset_ext.config import build_superset_config
+from supertenant.superset_ext.schema_permissions import TenantSchemaPermissionsMixin
+
+_guards.register_guards = lambda app: None  # init_app imports it when it runs: after this line
+_config = build_superset_config()
+_config["CUSTOM_SECURITY_MANAGER"] = type(
+    "UnguardedSecurityManager", (TenantSchemaPermissionsMixin, SupersetSecurityManager), {}
+)
+_config.pop("EXTRA_RELATED_QUERY_FILTERS", None)
+globals().update(_config)
