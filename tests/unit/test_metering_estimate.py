@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -104,3 +105,22 @@ def test_budget_allows_below_and_refuses_at_or_above() -> None:
 
 def test_bytes_cost_is_exact() -> None:
     assert bytes_cost(TIB // 2, Decimal("6.25")) == Decimal("3.125")
+
+
+def test_stats_cache_falls_back_to_stale_stats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from supertenant.metering import duckdb_estimate
+
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(b"x")
+    cache = duckdb_estimate.StatsCache()
+    monkeypatch.setattr(duckdb_estimate, "load_stats", lambda _p: dict(STATS))
+    assert cache.get(path) == STATS
+    os.utime(path, (1, 1))  # the file changed, and reading it now fails
+
+    def fail(_p: Path) -> None:
+        raise RuntimeError("locked")
+
+    monkeypatch.setattr(duckdb_estimate, "load_stats", fail)
+    monkeypatch.setattr(duckdb_estimate.time, "sleep", lambda _s: None)
+    assert cache.get(path) == STATS
+    assert duckdb_estimate.StatsCache().get(path) == {}

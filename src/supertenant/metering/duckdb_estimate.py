@@ -10,12 +10,16 @@ reads row counts and column widths once per warehouse file (read-only).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot
+import structlog
 from sqlglot import exp
+
+log = structlog.get_logger(__name__)
 
 MIN_BYTES_PER_TABLE = 10 * 2**20
 _FIXED_WIDTH = {
@@ -106,7 +110,18 @@ class StatsCache:
             cached = self._cache.get(path)
             if cached and cached[0] == mtime:
                 return cached[1]
-        stats = load_stats(path)
+        for attempt in range(3):
+            try:
+                stats = load_stats(path)
+                break
+            except Exception as exc:  # e.g. the file is being rewritten, or DuckDB refuses a 2nd config
+                log.warning(
+                    "duckdb_stats_unavailable", file=path.name, attempt=attempt + 1, error=str(exc)[:200]
+                )
+                time.sleep(0.2 * (attempt + 1))
+        else:
+            # stale stats are better than none; with none, each table counts its 10 MiB minimum
+            return cached[1] if cached else {}
         with self._lock:
             self._cache[path] = (mtime, stats)
         return stats
@@ -117,7 +132,9 @@ def load_stats(path: Path) -> dict[str, TableStats]:
     import duckdb
 
     stats: dict[str, TableStats] = {}
-    con = duckdb.connect(str(path), read_only=True)
+    # The same configuration as Superset's connection (provision.desired), so that DuckDB lets both
+    # open the file in one process at the same time.
+    con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     try:
         relations = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables"

@@ -146,6 +146,20 @@ class UsageHooks:
         self.budget = budget
 
     def before(self) -> Response | None:
+        try:
+            return self._before()
+        except Exception as exc:  # metering never breaks a request
+            log.error("usage_hook_failed", hook="before", error=str(exc)[:300])
+            return None
+
+    def after(self, response: Response) -> Response:
+        try:
+            self._after(response)
+        except Exception as exc:  # metering never breaks a request
+            log.error("usage_hook_failed", hook="after", error=str(exc)[:300])
+        return response
+
+    def _before(self) -> Response | None:
         g._st_started = time.perf_counter()
         g._st_queries = []
         request_id = _request_id()
@@ -171,10 +185,10 @@ class UsageHooks:
         log.warning("budget_exceeded", spent=str(decision.spent), budget=str(decision.budget))
         return budget_refusal(message, decision, self.budget.book.currency)
 
-    def after(self, response: Response) -> Response:
+    def _after(self, response: Response) -> None:
         started = getattr(g, "_st_started", None)
         if started is None:
-            return response
+            return
         duration = time.perf_counter() - started
         route: Route | None = getattr(g, "_st_route", None)
         tenant = request_tenant()
@@ -194,7 +208,6 @@ class UsageHooks:
         )
         for observer in _observers():
             observer(observed)
-        return response
 
     def _record(
         self,
