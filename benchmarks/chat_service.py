@@ -213,9 +213,8 @@ def main() -> int:
         for slug, intents in INTENTS.items():
             editor = next(u for u in specs[slug].users if u.role == "editor")
             assert editor.password_env
-            browser = stack.enter_context(
-                sign_in(base, HOSTS[slug], editor.email, passwords[editor.password_env])
-            )
+            browser = sign_in(base, HOSTS[slug], editor.email, passwords[editor.password_env])
+            stack.callback(browser.close)
             cookie = {"session": browser.cookies["session"]}
             csrf = page_csrf(browser)
             cold[slug], _ = timed(via_service, chat_url, cookie, intents[0])

@@ -100,6 +100,22 @@ def review(
 
 @app.command()
 @command
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
+    port: int = typer.Option(
+        8089, "--port", help="Port (Superset's SUPERTENANT_CHAT_SERVICE_URL points here)"
+    ),
+) -> None:
+    """Run the chat service (FastAPI) in the foreground; it calls Superset at SUPERTENANT_SUPERSET_URL."""
+    import uvicorn
+
+    uvicorn.run(
+        "supertenant.chat.service.app:create_app", factory=True, host=host, port=port, access_log=False
+    )
+
+
+@app.command()
+@command
 def promote(
     failure_id: str = typer.Argument(..., help="Failure id from `supertenant chat review`"),
     template: str = typer.Option(..., "--template", help="The chart template the request meant"),
