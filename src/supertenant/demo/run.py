@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from supertenant.errors import ConfigError, TemporaryError
 from supertenant.provision.engine import Provisioner
 from supertenant.runtime import chat as chat_runtime
 from supertenant.runtime import superset as runtime
@@ -173,7 +174,7 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8088) -> None:
     started = time.monotonic()
     env, specs = prepare(paths, url, console)
     values = json.loads(paths.secrets.read_text())
-    chat_port = port + 1
+    chat_port = chat_runtime.port_or_free(host, port + 1)
     chat_url = f"http://{host}:{chat_port}"
     env = {**env, "SUPERTENANT_CHAT_SERVICE_URL": chat_url}  # where the chat page's proxy finds the service
     console.print(f"Starting Superset (gunicorn) on {url} …")
@@ -186,12 +187,19 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8088) -> None:
             chat_runtime.chat_env(env, url), host, chat_port, paths.root / "logs" / "chat.log"
         )
         onboard(url, paths, specs, values, console)
-        chat_runtime.wait_until_healthy(chat_url, chat_process)
+        try:
+            chat_runtime.wait_until_healthy(chat_url, chat_process)
+        except (ConfigError, TemporaryError) as exc:  # the demo still serves Superset without the chat
+            console.print(
+                f"[yellow]Chat service not available: {exc} (see {paths.root / 'logs' / 'chat.log'})[/]"
+            )
+            chat_runtime.stop(chat_process)
+            chat_process = None
         creds = credentials(url, specs, values)
         paths.credentials.write_text(json.dumps(creds, indent=2, ensure_ascii=False))
         os.chmod(paths.credentials, 0o600)
         print_logins(creds, console)
-        for spec in specs:
+        for spec in specs if chat_process is not None else []:
             host_name = next(iter(spec.branding.hostnames), None) if spec.branding else None
             page = f"http://{host_name}:{port}" if host_name else url
             console.print(f"Chat for [bold]{spec.slug}[/]: {page}/supertenant/chat/ (service {chat_url})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -14,6 +15,16 @@ from supertenant.runtime.superset import BIN_DIR
 from supertenant.runtime.superset import stop as stop_process
 
 APP = "supertenant.chat.service.app:create_app"
+
+
+def port_or_free(host: str, preferred: int) -> int:
+    """`preferred` when nothing listens there, else any free port (the demo's chat must not clash)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, preferred))
+        except OSError:
+            sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def chat_env(base: Mapping[str, str], superset_url: str) -> dict[str, str]:
