@@ -146,6 +146,14 @@ def timed(call: Any, *args: Any) -> tuple[float, dict[str, Any]]:
     return elapsed, body
 
 
+def show_logs(root: Path) -> None:
+    """On a failed run, the tails of the service's and Superset's logs (the directory is removed)."""
+    for name in ("chat.log", "web.log"):
+        path = root / name
+        if path.exists():
+            print(f"--- {name}", *path.read_text(errors="replace").splitlines()[-25:], sep="\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="Times each intent is sent (per path)")
@@ -205,6 +213,7 @@ def main() -> int:
                 provisioner.apply(spec, root)
         chat_runtime.wait_until_healthy(chat_url, chat)
 
+        stack.push(lambda kind, *_: show_logs(root) if kind is not None else None)
         cold: dict[str, float] = {}
         direct: list[float] = []
         proxied: list[float] = []

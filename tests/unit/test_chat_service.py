@@ -226,3 +226,26 @@ def test_interpretation_in_both_languages() -> None:
     en = sentence(interpret(plan, "en", TODAY), "en")
     assert en.startswith("Chart: a ranking; Data: campaigns (daily); Metric: Cost")
     assert describe_time("No filter", TODAY, "en") == "all time"
+
+
+class FlakySuperset(FakeSuperset):
+    """Answers 503 to the first call of each read path, like a Superset worker restarting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed: set[str] = set()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        key = f"{request.method} {request.url.path}"
+        if key != "POST /api/v1/chart/" and key not in self.failed:
+            self.failed.add(key)
+            return httpx.Response(503, json={"message": "restarting"})
+        return super().__call__(request)
+
+
+def test_reads_are_retried_once_and_the_chart_is_saved_once() -> None:
+    fake = FlakySuperset()
+    response = post(client(fake), "先月の費用")
+    assert response.status_code == 200, response.text
+    assert len(fake.created) == 1
+    assert "POST /api/v1/chart/data" in fake.failed

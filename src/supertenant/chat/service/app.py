@@ -129,7 +129,8 @@ def create_app(
             status = 403 if exc.status == 403 else 502
             answer = _error(code, answers.text(code, locale, detail=exc.detail[:200]))
             metrics.error(_slug(caller), "superset")
-        except TemporaryError:
+        except TemporaryError as exc:
+            log.warning("superset_unavailable", problem=str(exc)[:300])
             locale = caller.locale if caller else "en"
             status, answer = 503, _error("unavailable", answers.text("unavailable", locale))
             metrics.error(_slug(caller), "superset")

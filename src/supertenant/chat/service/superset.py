@@ -64,13 +64,19 @@ class UserSession:
     def __exit__(self, *_exc: object) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise TemporaryError(
-                f"{method} {path}: cannot reach Superset ({exc.__class__.__name__})"
-            ) from None
+    def _call(self, method: str, path: str, *, retry: bool | None = None, **kwargs: Any) -> httpx.Response:
+        """One call; reads (GET, chart data) are retried once on a connection error or a 502/503/504."""
+        retry = method == "GET" if retry is None else retry
+        for attempt in (1, 2):
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if retry and attempt == 1:
+                    continue
+                problem = exc.__class__.__name__
+                raise TemporaryError(f"{method} {path}: cannot reach Superset ({problem})") from None
+            if not (retry and attempt == 1 and response.status_code in (502, 503, 504)):
+                break
         status = response.status_code
         if status < 400:
             return response
@@ -141,7 +147,8 @@ class UserSession:
             "result_format": "json",
             "result_type": "full",
         }
-        response = self._call("POST", "/api/v1/chart/data", json=body, headers={"X-CSRFToken": self.csrf()})
+        headers = {"X-CSRFToken": self.csrf()}
+        response = self._call("POST", "/api/v1/chart/data", retry=True, json=body, headers=headers)
         results = response.json().get("result") or []
         return {
             column: [row.get(column) for row in (result.get("data") or [])]
