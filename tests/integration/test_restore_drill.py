@@ -188,6 +188,9 @@ def state(client: SupersetClient) -> dict[str, Any]:
     for text in exported.values():
         loaded = yaml.safe_load(text)
         loaded.pop("version", None)
+        metadata = loaded.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("default_filters") in ({}, "{}"):
+            del metadata["default_filters"]  # the dashboard importer drops an empty one
         params = loaded.get("params")
         if isinstance(params, dict) and params.get("annotation_layers") == []:
             del params["annotation_layers"]  # the chart importer adds this empty default
@@ -255,6 +258,23 @@ def state(client: SupersetClient) -> dict[str, Any]:
     }
 
 
+def _differences(before: Any, after: Any, path: str = "") -> list[str]:
+    """Where two values differ, as paths with both values (short enough to read)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            d
+            for k in sorted(set(before) | set(after), key=str)
+            for d in _differences(before.get(k, "<absent>"), after.get(k, "<absent>"), f"{path}.{k}")
+        ]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            d
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for d in _differences(b, a, f"{path}[{i}]")
+        ]
+    return [] if before == after else [f"{path}: {str(before)[:200]} -> {str(after)[:200]}"]
+
+
 def assert_same(before: dict[str, Any], after: dict[str, Any]) -> None:
     """Every part equal, key by key; all differences reported at once."""
     problems = []
@@ -267,7 +287,7 @@ def assert_same(before: dict[str, Any], after: dict[str, Any]) -> None:
         if extra := sorted(set(theirs) - set(ours)):
             problems.append(f"{part}: appeared {extra}")
         for key in sorted(k for k in ours if k in theirs and ours[k] != theirs[k]):
-            problems.append(f"{part}: {key} changed:\n  before {ours[key]}\n  after  {theirs[key]}")
+            problems += [f"{part}: {key}{where}" for where in _differences(ours[key], theirs[key])]
     assert not problems, "\n".join(problems)
 
 

@@ -205,3 +205,55 @@ def test_sqlite_metadata_is_copied_consistently(tmp_path: Path) -> None:
     dbdump.load(f"sqlite:///{target}", dumped)
     with sqlite3.connect(target) as connection:
         assert connection.execute("SELECT x FROM t").fetchall() == [(42,)]
+
+
+def test_filter_scopes_follow_the_charts_to_their_new_ids() -> None:
+    dashboard = yaml.safe_dump(
+        {
+            "uuid": DASH_UUID,
+            "position": {
+                "CHART-a": {"type": "CHART", "meta": {"chartId": 7, "uuid": "chart-a"}},
+                "CHART-b": {"type": "CHART", "meta": {"chartId": 8, "uuid": "chart-b"}},
+                "ROW-1": {"type": "ROW", "meta": {}},
+            },
+        }
+    )
+    assert layout.dashboard_chart_ids(dashboard) == {7: "chart-a", 8: "chart-b"}
+    metadata = {
+        "native_filter_configuration": [{"id": "f", "chartsInScope": [7, 8, 99]}],
+        "global_chart_configuration": {"scope": {"excluded": []}, "chartsInScope": [8]},
+        "chart_configuration": {"7": {"id": 7, "crossFilters": {"chartsInScope": [8]}}},
+        "color_scheme": "supersetColors",
+    }
+    fixed = layout.remap_charts_in_scope(metadata, {7: 70, 8: 80})
+    assert fixed["native_filter_configuration"][0]["chartsInScope"] == [70, 80]  # 99: no such chart
+    assert fixed["global_chart_configuration"]["chartsInScope"] == [80]
+    assert fixed["chart_configuration"]["7"]["crossFilters"]["chartsInScope"] == [80]
+    assert fixed["color_scheme"] == "supersetColors"
+    assert metadata["native_filter_configuration"][0]["chartsInScope"] == [7, 8, 99]  # input untouched
+
+
+def test_charts_are_imported_in_their_source_id_order() -> None:
+    dashboard = yaml.safe_dump(
+        {
+            "uuid": DASH_UUID,
+            "position": {
+                "CHART-x": {"type": "CHART", "meta": {"chartId": 12, "uuid": "chart-x"}},
+                "CHART-y": {"type": "CHART", "meta": {"chartId": 3, "uuid": "chart-y"}},
+            },
+        }
+    )
+    files = {
+        "charts/a.yaml": yaml.safe_dump({"uuid": "chart-x"}),
+        "charts/b.yaml": yaml.safe_dump({"uuid": "chart-y"}),
+        "charts/c.yaml": yaml.safe_dump({"uuid": "on-no-dashboard"}),
+        "dashboards/d.yaml": dashboard,
+        "datasets/s/t.yaml": yaml.safe_dump({"uuid": DS_UUID}),
+    }
+    assert layout.import_order(files) == [
+        "dashboards/d.yaml",
+        "datasets/s/t.yaml",
+        "charts/b.yaml",
+        "charts/a.yaml",
+        "charts/c.yaml",
+    ]

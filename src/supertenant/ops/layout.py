@@ -241,14 +241,34 @@ def stamp_managed(files: Mapping[str, str], uuids: Iterable[str], external_url: 
     return out
 
 
+def import_order(files: Mapping[str, str]) -> list[str]:
+    """File order for the import: charts in their source id order, everything else by path.
+
+    Superset numbers imported charts in the order it reads them. Keeping the source order keeps
+    every id list that was sorted (a native filter's ``chartsInScope``) sorted after the ids
+    are remapped, so a restored dashboard equals what the provisioning engine renders.
+    """
+    source_ids: dict[str, int] = {}
+    for path, text in files.items():
+        if path.startswith("dashboards/"):
+            source_ids |= {uuid: old for old, uuid in dashboard_chart_ids(text).items()}
+
+    def key(path: str) -> tuple[int, float, str]:
+        if not path.startswith("charts/"):
+            return (0, 0, path)
+        return (1, source_ids.get(asset_uuid(files[path]) or "", float("inf")), path)
+
+    return sorted(files, key=key)
+
+
 def asset_bundle(files: Mapping[str, str]) -> bytes:
     """A ZIP that `POST /api/v1/assets/import/` accepts: one root folder and an "assets" metadata.yaml."""
     buffer = io.BytesIO()
     metadata = {"version": "1.0.0", "type": "assets", "timestamp": datetime.now(UTC).isoformat()}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr("backup/metadata.yaml", yaml.safe_dump(metadata))
-        for path, text in sorted(files.items()):
-            bundle.writestr(f"backup/{path}", text)
+        for path in import_order(files):
+            bundle.writestr(f"backup/{path}", files[path])
     return buffer.getvalue()
 
 
@@ -260,6 +280,48 @@ def database_files(files: Mapping[str, str]) -> dict[str, str]:
             loaded = yaml.safe_load(text)
             found[str(loaded["database_name"])] = path
     return found
+
+
+def dashboard_chart_ids(dashboard_yaml: str) -> dict[int, str]:
+    """A dashboard file's chart ids (as they were on the source instance) → chart UUIDs."""
+    loaded = yaml.safe_load(dashboard_yaml)
+    position = loaded.get("position") or {} if isinstance(loaded, dict) else {}
+    return {
+        int(node["meta"]["chartId"]): str(node["meta"]["uuid"])
+        for node in position.values()
+        if isinstance(node, dict)
+        and node.get("type") == "CHART"
+        and isinstance(node.get("meta", {}).get("chartId"), int)
+        and node["meta"].get("uuid")
+    }
+
+
+def remap_charts_in_scope(metadata: dict[str, Any], id_map: Mapping[int, int]) -> dict[str, Any]:
+    """Point every ``chartsInScope`` list at the new chart ids.
+
+    Superset 6.1's dashboard import remaps ``scope.excluded`` and ``chart_configuration`` but
+    leaves ``chartsInScope`` (native filters and cross-filters) holding the source instance's
+    ids — which on the target are other charts, possibly another tenant's. Ids that map to no
+    restored chart are dropped, as Superset does for ``excluded``.
+    """
+
+    def fix(ids: Any) -> Any:
+        return (
+            [id_map[i] for i in ids if isinstance(i, int) and i in id_map] if isinstance(ids, list) else ids
+        )
+
+    fixed: dict[str, Any] = json.loads(json.dumps(metadata))
+    for native in fixed.get("native_filter_configuration") or []:
+        if "chartsInScope" in native:
+            native["chartsInScope"] = fix(native["chartsInScope"])
+    global_config = fixed.get("global_chart_configuration") or {}
+    if "chartsInScope" in global_config:
+        global_config["chartsInScope"] = fix(global_config["chartsInScope"])
+    for config in (fixed.get("chart_configuration") or {}).values():
+        cross = config.get("crossFilters") if isinstance(config, dict) else None
+        if isinstance(cross, dict) and "chartsInScope" in cross:
+            cross["chartsInScope"] = fix(cross["chartsInScope"])
+    return fixed
 
 
 # -- secrets ------------------------------------------------------------------------------------

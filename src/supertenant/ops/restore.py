@@ -80,6 +80,7 @@ def restore(
     result = RestoreResult()
     _assets(client, snapshot, secrets_, result)
     target = _target(client)
+    _dashboard_scopes(client, snapshot, target, result)
     role_ids = _roles(client, snapshot, target, result)
     user_ids = _users(client, snapshot, role_ids, secrets_, generate_password, result)
     _owners(client, snapshot, target, user_ids, result)
@@ -120,6 +121,33 @@ def _target(client: SupersetClient) -> _Target:
 
     databases = {str(d["uuid"]): int(d["id"]) for d in client.iter_list("database", columns=["id", "uuid"])}
     return _Target(databases, by_uuid("dataset"), by_uuid("chart"), by_uuid("dashboard"))
+
+
+def _dashboard_scopes(
+    client: SupersetClient, snapshot: layout.Snapshot, target: _Target, result: RestoreResult
+) -> None:
+    """Repair the filter scopes Superset's import leaves on the source's chart ids."""
+    count = 0
+    for path, text in sorted(snapshot.assets.items()):
+        if not path.startswith("dashboards/"):
+            continue
+        dashboard_uuid = layout.asset_uuid(text)
+        if dashboard_uuid not in target.dashboards:
+            result.problems.append(f"dashboard {dashboard_uuid} ({path}) was not imported")
+            continue
+        id_map = {
+            old: target.charts[uuid]
+            for old, uuid in layout.dashboard_chart_ids(text).items()
+            if uuid in target.charts
+        }
+        dashboard_id = target.dashboards[str(dashboard_uuid)]
+        current = client.get(f"/api/v1/dashboard/{dashboard_id}")["result"]
+        metadata = json.loads(current.get("json_metadata") or "{}")
+        fixed = layout.remap_charts_in_scope(metadata, id_map)
+        if fixed != metadata:
+            client.put(f"/api/v1/dashboard/{dashboard_id}", {"json_metadata": json.dumps(fixed)})
+            count += 1
+    result.restored["dashboard_scopes"] = count
 
 
 def _roles(
