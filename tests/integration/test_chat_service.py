@@ -235,3 +235,100 @@ def test_metrics_are_labelled_by_tenant(chat_url: str, server: Server, tenants: 
         r'supertenant_chat_requests_total\{outcome="chart",tenant="sakura-shoes"\} [1-9]', body
     ), body[:2000]
     assert "supertenant_chat_request_seconds_bucket" in body
+
+
+# --- the LLM planner, end to end: a local OpenAI-compatible model with scripted answers ---------------
+
+LLM_ANSWERS: dict[str, list[dict[str, Any]]] = {
+    # A valid plan the offline planner would not make from this wording.
+    "キャンペーンの費用を多い順に5つ": [
+        {"template": "ranking", "metrics": ["cost"], "dimensions": ["campaign_name"], "top_n": 5}
+    ],
+    # Invalid twice (a metric outside the allow-list): the service falls back to the offline planner.
+    "total cost last month": [{"template": "kpi", "metrics": ["impression_share"]}] * 2,
+}
+
+
+def _model_answer(slots: dict[str, Any]) -> str:
+    base: dict[str, Any] = {
+        "answer": "chart",
+        "message": None,
+        "dataset": "ads_campaign_daily",
+        "dimensions": [],
+        "time_range": "previous calendar month",
+        "time_grain": None,
+        "filters": [],
+        "top_n": None,
+        "order": None,
+        "compare": None,
+        "style": None,
+    }
+    return json.dumps(base | slots, ensure_ascii=False)
+
+
+@pytest.fixture(scope="module")
+def llm_chat_url(server: Server, tenants: Tenants) -> Iterator[str]:
+    """A second chat service with SUPERTENANT_CHAT_PLANNER=llm, its model a scripted local server."""
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI, Request
+
+    model = FastAPI()
+
+    @model.post("/v1/chat/completions")
+    async def complete(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+        script = LLM_ANSWERS.get(users[0], [{"template": "scatter"}])
+        content = _model_answer(script[min(len(users) - 1, len(script) - 1)])
+        message = {"role": "assistant", "content": content}
+        return {
+            "id": "chatcmpl-it",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        }
+
+    model_server = uvicorn.Server(
+        uvicorn.Config(model, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=model_server.run, daemon=True)
+    thread.start()
+    port = free_port()
+    env = chat_runtime.chat_env(server.env, server.url) | {
+        "SUPERTENANT_CHAT_PLANNER": "llm",
+        "SUPERTENANT_CHAT_LLM_BASE_URL": f"http://127.0.0.1:{model_server.config.port}/v1",
+        "SUPERTENANT_CHAT_LLM_API_KEY": "sk-integration-test",
+        "SUPERTENANT_CHAT_LLM_MODEL": "scripted",
+    }
+    process = chat_runtime.start(env, "127.0.0.1", port, server.root / "chat-llm.log")
+    try:
+        chat_runtime.wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        chat_runtime.stop(process)
+        model_server.should_exit = True
+        thread.join(10)
+    assert "sk-integration-test" not in (server.root / "chat-llm.log").read_text(), "the key was logged"
+
+
+def test_llm_planner_plans_charts_that_render_and_falls_back_offline(
+    server: Server, tenants: Tenants, llm_chat_url: str
+) -> None:
+    with browser(server, tenants, "sakura-shoes", "editor") as client:
+        answer = ask(llm_chat_url, client, "キャンペーンの費用を多い順に5つ").json()
+        assert answer["kind"] == "chart", answer
+        assert answer["params"]["top_n"] == 5
+        assert answer["params"]["time_range"] == "previous calendar month"  # the model's, not in the text
+        assert chart_rows(client, answer["chart_id"]) > 0
+    with browser(server, tenants, "northwind-outdoor", "editor") as client:
+        fallback = ask(llm_chat_url, client, "total cost last month").json()
+        assert fallback["kind"] == "chart", fallback  # the offline planner's kpi, after a failed repair
+        assert fallback["template"] == "kpi"
+        assert chart_rows(client, fallback["chart_id"]) > 0
+    metrics = httpx.get(f"{llm_chat_url}/metrics", timeout=30).text
+    assert (
+        'supertenant_chat_planner_fallbacks_total{reason="invalid",tenant="northwind-outdoor"} 1.0' in metrics
+    )
