@@ -7,6 +7,7 @@ expectation computed by hand from those rows.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -329,3 +330,90 @@ def test_a_real_prometheus_scrapes_per_tenant_series(
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_platform_dashboard_shows_every_tenants_cost_to_the_platform_admin_only(
+    activity: dict[str, Any], server: Server, tenants: Tenants, engine: sa.engine.Engine
+) -> None:
+    from supertenant.metering import platform_dashboard
+    from supertenant.metering.pricebook import load_pricebook
+
+    today = datetime.now(UTC).date()
+    collect.collect_duckdb(engine, *collect.recent_days(today))
+    path = server.root / "metering" / "platform.duckdb"
+    counts = platform_dashboard.export_aggregates(engine, load_pricebook(), path)
+    assert counts["cost_daily"] >= 2
+    with server.admin() as admin:
+        dashboard_id = platform_dashboard.provision(admin, path)
+        assert platform_dashboard.provision(admin, path) == dashboard_id  # idempotent
+        charts = admin.get(f"/api/v1/dashboard/{dashboard_id}/charts")["result"]
+        assert len(charts) == len(platform_dashboard.chart_specs())
+        cost_ds = next(d["id"] for d in admin.iter_list("dataset") if d["table_name"] == "cost_daily")
+        body = {
+            "datasource": {"id": cost_ds, "type": "table"},
+            "queries": [
+                {
+                    "columns": ["tenant"],
+                    "metrics": [
+                        {"expressionType": "SQL", "sqlExpression": "SUM(bytes_billed)", "label": "b"}
+                    ],
+                }
+            ],
+            "result_format": "json",
+            "result_type": "full",
+        }
+        data = admin.post("/api/v1/chart/data", body)["result"][0]["data"]
+    by_tenant = {row["tenant"]: row["b"] for row in data}
+    for slug in (A, B):
+        expected = sum(r["bytes_scanned"] or 0 for r in tenant_rows(engine, slug))
+        assert by_tenant[slug] == expected, slug
+    with tenants.login(server, A, "admin") as tenant_admin:
+        tenant_admin.login()
+        for path in (f"/api/v1/dashboard/{dashboard_id}", f"/api/v1/dataset/{cost_ds}"):
+            assert tenant_admin._http.get(path).status_code in (403, 404), path
+    screenshot_dashboard(server, dashboard_id)
+
+
+def screenshot_dashboard(server: Server, dashboard_id: int) -> None:
+    """The dashboard in headless Chromium as the platform admin; kept in tests/artifacts/."""
+    chromium = Path(os.environ.get("SUPERTENANT_CHROMIUM", "/usr/bin/chromium"))
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    if not chromium.exists():
+        pytest.skip(f"no Chromium at {chromium}")
+    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=args)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.set_default_timeout(90_000)
+            statuses: list[int] = []
+            page.on(
+                "response", lambda r: statuses.append(r.status) if "/api/v1/chart/data" in r.url else None
+            )
+            page.goto(f"{server.url}/login/")
+            page.locator('[data-test="username-input"]').fill(server.admin_username)
+            page.locator('[data-test="password-input"]').fill(server.admin_password)
+            page.locator('[data-test="login-button"]').click()
+            page.wait_for_url(lambda url: "/login" not in url)
+            page.goto(f"{server.url}/superset/dashboard/{dashboard_id}/")
+            page.get_by_text(platform_dashboard_title()).first.wait_for()
+            deadline = time.monotonic() + 60
+            while len(statuses) < 5 and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(artifacts / "platform_usage_cost.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(statuses) >= 5, statuses
+    assert all(status == 200 for status in statuses), statuses
+
+
+def platform_dashboard_title() -> str:
+    from supertenant.metering.platform_dashboard import DASHBOARD_TITLE
+
+    return DASHBOARD_TITLE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 import typer
@@ -87,3 +88,29 @@ def summary(
         return
     for item in result:
         console.print(f"{item['tenant']:<24} {item['kind']:<16} {item['status']:<8} {item['events']}")
+
+
+@app.command()
+@command
+def dashboard(
+    path: Path | None = typer.Option(
+        None, "--path", help="DuckDB file Superset reads; default DATA_DIR/metering/platform.duckdb"
+    ),
+) -> None:
+    """Refresh the usage aggregates and create or update the "Platform usage & cost" dashboard."""
+    from supertenant.cli.tenant import admin_client
+    from supertenant.metering import platform_dashboard
+    from supertenant.metering.pricebook import load_pricebook
+
+    settings = get_settings()
+    target = path.resolve() if path else platform_dashboard.default_path(settings.data_dir)
+    engine = _engine()
+    try:
+        counts = platform_dashboard.export_aggregates(engine, load_pricebook(settings.pricebook_path), target)
+    finally:
+        engine.dispose()
+    with admin_client() as client:
+        dashboard_id = platform_dashboard.provision(client, target)
+    console.print(
+        f"aggregates {counts} in {target}; dashboard {dashboard_id} ({platform_dashboard.DASHBOARD_SLUG})"
+    )

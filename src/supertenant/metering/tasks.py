@@ -6,16 +6,21 @@ import sqlalchemy as sa
 import structlog
 from superset.extensions import celery_app
 
-from supertenant.metering import collect
+from supertenant.metering import collect, platform_dashboard
+from supertenant.metering.pricebook import load_pricebook
 from supertenant.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
 
 def collect_duckdb() -> int:
-    engine = sa.create_engine(get_settings().resolved_metadata_db_url)
+    settings = get_settings()
+    engine = sa.create_engine(settings.resolved_metadata_db_url)
     try:
         rows = collect.collect_duckdb(engine, *collect.recent_days())
+        # keep the platform dashboard's aggregates fresh (the dashboard itself: `supertenant usage dashboard`)
+        book = load_pricebook(settings.pricebook_path)
+        platform_dashboard.export_aggregates(engine, book, platform_dashboard.default_path(settings.data_dir))
     finally:
         engine.dispose()
     log.info("metering_collected", source="duckdb", rows=len(rows))

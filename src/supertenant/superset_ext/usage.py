@@ -165,7 +165,7 @@ class UsageHooks:
         request_id = _request_id()
         g._st_request_id = request_id
         tenant = request_tenant()
-        user_id = current_user_id()
+        user_id = _user_id()
         structlog.contextvars.bind_contextvars(
             request_id=request_id, tenant=tenant.slug if tenant else None, user_id=user_id
         )
@@ -219,7 +219,7 @@ class UsageHooks:
         size: int | None,
         tenant: str | None,
     ) -> None:
-        user_id, username = current_user_id(), _username()
+        user_id, username = _user_id(), _username()
         if route.kind == "login":
             if response.status_code != 200:
                 return
@@ -257,6 +257,23 @@ def _observers() -> list[Observer]:
 
 def add_observer(app: Flask, observer: Observer) -> None:
     app.extensions.setdefault(OBSERVERS_KEY, []).append(observer)
+
+
+def _user_id() -> int | None:
+    """The caller's id without a second JWT verification (each one loads the user from the DB).
+
+    By the time these hooks run, the tenant lookup (``request_tenant``) has resolved the user
+    once: from the session (``g.user``) or from a verified JWT, which flask-jwt-extended keeps in
+    ``g``. Only when neither is there is the full lookup done.
+    """
+    user_id = getattr(getattr(g, "user", None), "id", None)
+    if getattr(getattr(g, "user", None), "is_authenticated", False) and user_id is not None:
+        return int(user_id)
+    decoded = getattr(g, "_jwt_extended_jwt", None)
+    if isinstance(decoded, dict):
+        subject = decoded.get("sub")
+        return int(subject) if isinstance(subject, (int, str)) and str(subject).isdigit() else None
+    return current_user_id()
 
 
 def _username() -> str | None:
