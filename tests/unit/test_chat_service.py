@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from supertenant.chat.fewshot import FailureLog
 from supertenant.chat.planner import Plan, PlanResult
 from supertenant.chat.service import create_app
 from supertenant.chat.service.catalog import Catalogs, TenantCatalog, assemble, dataset_ref
@@ -84,8 +87,12 @@ class FakeSuperset:
         return httpx.Response(404, json={"message": "Not found"})
 
 
-def client(fake: FakeSuperset, planner: Any = None) -> TestClient:
-    settings = load_settings(superset_url="http://superset.test", chat_vocabulary_ttl=60)
+def client(fake: FakeSuperset, planner: Any = None, data_dir: Path | None = None) -> TestClient:
+    settings = load_settings(
+        superset_url="http://superset.test",
+        chat_vocabulary_ttl=60,
+        data_dir=data_dir or Path(tempfile.mkdtemp(prefix="chat-unit-")),
+    )
     app = create_app(settings, transport=httpx.MockTransport(fake), planner=planner, today=lambda: TODAY)
     return TestClient(app)
 
@@ -144,12 +151,16 @@ def test_no_session_is_401_without_calling_superset() -> None:
     assert fake.requests == []
 
 
-def test_planner_refusal_is_an_answer_not_a_chart() -> None:
+def test_planner_refusal_is_an_answer_not_a_chart_and_is_logged_for_review(tmp_path: Path) -> None:
     fake = FakeSuperset()
-    body = post(client(fake), "SELECT * FROM ads_raw; DROP TABLE x").json()
+    body = post(client(fake, data_dir=tmp_path), "SELECT * FROM ads_raw; DROP TABLE x").json()
     assert body["kind"] == "refusal"
     assert body["code"] == "sql"
     assert fake.created == []
+    (failure,) = FailureLog(tmp_path / "chat" / "failures.jsonl").read()
+    assert failure.tenant == "sakura-shoes"
+    assert failure.user == "editor@sakura"
+    assert failure.plan == {"refusal": body["message"], "code": "sql"}
 
 
 class RoguePlanner:

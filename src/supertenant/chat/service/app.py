@@ -22,12 +22,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from supertenant.chat.fewshot import FailureLog
 from supertenant.chat.offline import OfflinePlanner
 from supertenant.chat.planner import Planner
 from supertenant.chat.service import answers
 from supertenant.chat.service.catalog import Catalogs
 from supertenant.chat.service.metrics import ChatMetrics
-from supertenant.chat.service.pipeline import Caller, LockedPlanner, Refused, Turn, identify
+from supertenant.chat.service.pipeline import Caller, FailureRecorder, LockedPlanner, Refused, Turn, identify
 from supertenant.chat.service.superset import SESSION_COOKIE, SharedTransport, Unauthenticated, UserSession
 from supertenant.errors import SupersetAPIError, TemporaryError
 from supertenant.settings import Settings, get_settings
@@ -71,6 +72,8 @@ def create_app(
     shared = SharedTransport(transport)
     catalogs = Catalogs(settings.chat_vocabulary_ttl)
     chosen = planner or default_planner(settings, metrics)
+    # Refusals and questions, for `supertenant chat review --log <data_dir>/chat/failures.jsonl`.
+    failures = FailureRecorder(FailureLog(settings.data_dir / "chat" / "failures.jsonl"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +111,7 @@ def create_app(
             )
             with session:
                 caller = identify(session)
-                answer = Turn(session, chosen, catalogs, today()).run(caller, body.text)
+                answer = Turn(session, chosen, catalogs, today(), failures).run(caller, body.text)
                 outcome = str(answer["kind"])
         except Unauthenticated:
             status, answer = 401, _error("unauthenticated", answers.text("unauthenticated", "en"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from supertenant.chat.fewshot import Failure, FailureLog
 from supertenant.chat.planner import Clarify, Plan, Planner, PlanResult, Refusal
 from supertenant.chat.service import answers
 from supertenant.chat.service.catalog import Catalogs, TenantCatalog, read_catalog
@@ -86,6 +87,22 @@ class LockedPlanner:
             return self.planner.plan(text, tenant, today)
 
 
+class FailureRecorder:
+    """Appends refusals and questions to the failure log that `supertenant chat review` reads."""
+
+    def __init__(self, log: FailureLog) -> None:
+        self.log = log
+        self._lock = threading.Lock()
+
+    def record(self, caller: Caller, text: str, result: Refusal | Clarify) -> None:
+        message = result.reason if isinstance(result, Refusal) else result.question
+        failure = Failure(
+            tenant=caller.slug, user=caller.username, text=text[:2000], plan=result.to_json(), error=message
+        )
+        with self._lock:
+            self.log.append(failure)
+
+
 @dataclass
 class Turn:
     """Everything one answer needs; `run` does the I/O in order."""
@@ -94,6 +111,7 @@ class Turn:
     planner: Planner
     catalogs: Catalogs
     today: date
+    failures: FailureRecorder | None = None
 
     def catalog(self, caller: Caller) -> TenantCatalog:
         return self.catalogs.get(
@@ -105,6 +123,8 @@ class Turn:
         catalog = self.catalog(caller)
         locale = detect_locale(text, caller.locale)
         result = self.planner.plan(text, catalog.vocabulary, self.today)
+        if self.failures is not None and not isinstance(result, Plan):
+            self.failures.record(caller, text, result)
         if isinstance(result, Refusal):
             return {"kind": "refusal", "code": result.code, "message": result.reason, "tenant": caller.slug}
         if isinstance(result, Clarify):
