@@ -1,17 +1,20 @@
-"""Superset config for ``guard_overhead.py``'s comparison server: supertenant with its tenant guards off.
+"""Superset config for ``guard_overhead.py``'s comparison servers: supertenant with guards off.
 
 Everything the shipped config (``superset_ext/superset_config.py``) sets, except the isolation
-guards whose cost issue #4 asks for:
+guards whose cost issue #4 asks for. ``SUPERTENANT_BENCH_GUARDS`` says which are off:
 
-- the security manager's tenant guard (``raise_for_access``, ``get_user_by_id``,
-  ``find_roles_by_id``): Superset's own manager plus the schema-permission mixin, which only acts
-  when permissions are created;
-- the request guards (``guards.register_guards`` becomes a no-op before ``init_app`` runs);
-- the owner and role picker filters (``EXTRA_RELATED_QUERY_FILTERS``).
+- ``off`` (default): all of them — the security manager's tenant guard (``raise_for_access``,
+  ``get_user_by_id``, ``find_roles_by_id``; Superset's own manager plus the schema-permission
+  mixin, which only acts when permissions are created), the request guards
+  (``guards.register_guards`` becomes a no-op before ``init_app`` runs) and the owner and role
+  picker filters (``EXTRA_RELATED_QUERY_FILTERS``);
+- ``manager_only``: only the request guards are off; the security manager keeps its guard.
 
 Same metadata DB, same Redis, same users and roles: the same requests see the same data.
 Never use this config outside the benchmark.
 """
+
+import os
 
 from superset.security.manager import SupersetSecurityManager
 
@@ -21,8 +24,9 @@ from supertenant.superset_ext.schema_permissions import TenantSchemaPermissionsM
 
 _guards.register_guards = lambda app: None  # init_app imports it when it runs: after this line
 _config = build_superset_config()
-_config["CUSTOM_SECURITY_MANAGER"] = type(
-    "UnguardedSecurityManager", (TenantSchemaPermissionsMixin, SupersetSecurityManager), {}
-)
-_config.pop("EXTRA_RELATED_QUERY_FILTERS", None)
+if os.environ.get("SUPERTENANT_BENCH_GUARDS", "off") == "off":
+    _config["CUSTOM_SECURITY_MANAGER"] = type(
+        "UnguardedSecurityManager", (TenantSchemaPermissionsMixin, SupersetSecurityManager), {}
+    )
+    _config.pop("EXTRA_RELATED_QUERY_FILTERS", None)
 globals().update(_config)

@@ -66,13 +66,47 @@ class DashboardInstantiator:
         self.dry_run = dry_run
         self.kept: list[str] = []  # charts users changed: never touched, never reported as a change
         self.created: set[int] = set()  # dashboards this run created: known to be empty shells
+        # Filled by prefetch(): what Superset holds for several templates, read in 2-3 requests.
+        self._dashboards: dict[str, int] | None = None  # dashboard uuid → id
+        self._slug_taken: set[str] = set()
+        self._charts: dict[str, JSON] | None = None  # chart uuid → row
+        self._prefetched: set[str] = set()  # every uuid prefetch() asked for
+
+    def prefetch(self, templates: list[DashboardTemplate]) -> None:
+        """Look up the dashboards, slug clashes and charts of all ``templates`` at once.
+
+        The same lookups :meth:`converge` makes one template at a time, batched with ``in``
+        filters: one request for the dashboards, one for the slugs of those missing (if any), one
+        for the charts.
+        """
+        uuids = [str(t.dashboard_uuid(self.slug)) for t in templates]
+        rows = self.client.iter_list(
+            "dashboard", filters=[{"col": "uuid", "opr": "in", "value": uuids}], columns=["id", "uuid"]
+        )
+        self._dashboards = {str(r["uuid"]): int(r["id"]) for r in rows if str(r.get("uuid")) in set(uuids)}
+        self._prefetched.update(uuids)
+        missing = [
+            t.slug(self.slug) for t in templates if str(t.dashboard_uuid(self.slug)) not in self._dashboards
+        ]
+        if missing:
+            clash = self.client.iter_list(
+                "dashboard", filters=[{"col": "slug", "opr": "in", "value": missing}], columns=["id", "slug"]
+            )
+            self._slug_taken = {str(r["slug"]) for r in clash if r.get("slug") in set(missing)}
+        chart_uuids = [str(t.chart_uuid(self.slug, slot.key)) for t in templates for slot in t.slots()]
+        self._charts = self._charts_by_uuid(chart_uuids)
+        self._prefetched.update(chart_uuids)
 
     def converge(self, template: DashboardTemplate, ctx: RenderContext) -> int | None:
         """Returns the dashboard id (None in a dry run that would create it)."""
         dashboard_id = self._dashboard_shell(template)
         payloads = registry.DEFAULT.render_slots(template, ctx)
         rendered: dict[str, RenderedChart] = {}
-        existing = self._charts_by_uuid([str(template.chart_uuid(self.slug, k)) for k in payloads])
+        uuids = [str(template.chart_uuid(self.slug, k)) for k in payloads]
+        if self._charts is not None and set(uuids) <= self._prefetched:
+            existing = {u: self._charts[u] for u in uuids if u in self._charts}
+        else:
+            existing = self._charts_by_uuid(uuids)
         for key, payload in payloads.items():
             uuid = str(template.chart_uuid(self.slug, key))
             chart_id = self._chart(uuid, payload, existing.get(uuid), ctx, dashboard_id)
@@ -117,19 +151,25 @@ class DashboardInstantiator:
 
     def _dashboard_shell(self, template: DashboardTemplate) -> int | None:
         uuid = str(template.dashboard_uuid(self.slug))
-        rows = list(
-            self.client.iter_list(
-                "dashboard", filters=[{"col": "uuid", "opr": "eq", "value": uuid}], columns=["id", "uuid"]
-            )
-        )
-        found = [r for r in rows if str(r.get("uuid")) == uuid]
-        if found:
-            return int(found[0]["id"])
         slug = template.slug(self.slug)
-        clash = self.client.iter_list(
-            "dashboard", filters=[{"col": "slug", "opr": "eq", "value": slug}], columns=["id"]
-        )
-        if any(True for _ in clash):
+        if self._dashboards is not None and uuid in self._prefetched:
+            if uuid in self._dashboards:
+                return self._dashboards[uuid]
+            taken = slug in self._slug_taken
+        else:
+            rows = list(
+                self.client.iter_list(
+                    "dashboard", filters=[{"col": "uuid", "opr": "eq", "value": uuid}], columns=["id", "uuid"]
+                )
+            )
+            found = [r for r in rows if str(r.get("uuid")) == uuid]
+            if found:
+                return int(found[0]["id"])
+            clash = self.client.iter_list(
+                "dashboard", filters=[{"col": "slug", "opr": "eq", "value": slug}], columns=["id"]
+            )
+            taken = any(True for _ in clash)
+        if taken:
             raise OwnershipError(f"a dashboard with slug {slug!r} exists but was not created by supertenant")
         if not self.record("create", "dashboard", slug, template=template.ref):
             return None

@@ -502,6 +502,7 @@ class _Run:
                 self.change("create", "dashboard", template.slug(self.spec.slug), template=template.ref)
             return
         ctx = self.render_context()
+        instantiator.prefetch(templates)
         for template in templates:
             dashboard_id = instantiator.converge(template, ctx)
             if dashboard_id is not None:
