@@ -308,14 +308,13 @@ class LLMPlanner:
             try:
                 content = self._complete(messages, schema)
             except Exception as exc:  # the SDK's errors, timeouts, a broken connection: all mean "fall back"
-                return self._fall_back(
-                    text, tenant, today, "timeout" if "Timeout" in type(exc).__name__ else "error"
-                )
+                reason = "timeout" if "Timeout" in type(exc).__name__ else "error"
+                return self._fall_back(text, tenant, today, reason, type(exc).__name__)
             try:
                 return self._accept(content, tenant, locale)
             except InvalidAnswer as problem:
                 if attempt == 2:
-                    return self._fall_back(text, tenant, today, "invalid")
+                    return self._fall_back(text, tenant, today, "invalid", str(problem)[:300])
                 log.info("llm_repair", tenant=tenant.slug, problem=str(problem)[:300])
                 messages += [
                     {"role": "assistant", "content": (content or "")[:4000]},
@@ -351,8 +350,10 @@ class LLMPlanner:
             hint = f" (allowed: {', '.join(map(str, exc.suggestions[:12]))})" if exc.suggestions else ""
             raise InvalidAnswer(f"{exc.message}{hint}") from None
 
-    def _fall_back(self, text: str, tenant: TenantVocabulary, today: date, reason: str) -> PlanResult:
-        log.info("llm_fallback", tenant=tenant.slug, reason=reason)
+    def _fall_back(
+        self, text: str, tenant: TenantVocabulary, today: date, reason: str, problem: str = ""
+    ) -> PlanResult:
+        log.info("llm_fallback", tenant=tenant.slug, reason=reason, problem=problem)
         if self.on_fallback is not None:
             self.on_fallback(tenant.slug, reason)
         return self.fallback.plan(text, tenant, today)
