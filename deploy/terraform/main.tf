@@ -12,7 +12,7 @@ resource "google_project_service" "apis" {
   for_each = toset([
     "run.googleapis.com", "sqladmin.googleapis.com", "redis.googleapis.com", "secretmanager.googleapis.com",
     "compute.googleapis.com", "servicenetworking.googleapis.com", "certificatemanager.googleapis.com",
-    "bigquery.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com",
+    "bigquery.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com", "cloudscheduler.googleapis.com", "storage.googleapis.com",
     "sts.googleapis.com",
   ])
   service            = each.value

@@ -145,8 +145,16 @@ resource "google_cloud_run_v2_service_iam_member" "public" {
   member   = "allUsers"
 }
 
+locals {
+  # command + args: `gcloud run jobs execute … --args=…` replaces the args, e.g. for a restore.
+  ops_jobs = {
+    migrate = { command = ["sh"], args = ["/app/migrate.sh"] }
+    backup  = { command = ["supertenant"], args = ["backup", "--repo", "/mnt/backup/repo", "--dump-dir", "/mnt/dumps"] }
+  }
+}
+
 resource "google_cloud_run_v2_job" "ops" {
-  for_each            = { migrate = ["sh", "/app/migrate.sh"], backup = ["supertenant", "backup", "--repo", "/tmp/backup-repo", "--dump-dir", "/tmp/dumps"] }
+  for_each            = local.ops_jobs
   name                = "${local.name}-${each.key}"
   location            = var.region
   deletion_protection = false
@@ -172,7 +180,8 @@ resource "google_cloud_run_v2_job" "ops" {
       }
       containers {
         image   = local.image.ops
-        command = each.value
+        command = each.value.command
+        args    = each.value.args
         env {
           name  = "SUPERTENANT_SUPERSET_URL"
           value = google_cloud_run_v2_service.superset["web"].uri
@@ -196,6 +205,14 @@ resource "google_cloud_run_v2_job" "ops" {
             }
           }
         }
+        volume_mounts {
+          name       = "backup"
+          mount_path = "/mnt/backup"
+        }
+        volume_mounts {
+          name       = "dumps"
+          mount_path = "/mnt/dumps"
+        }
         # Per-tenant BigQuery keys, for `tenant apply` run as this job (spec: credentials_file).
         dynamic "volume_mounts" {
           for_each = { for slug, t in module.tenant : slug => t if t.key_secret_id != null }
@@ -203,6 +220,20 @@ resource "google_cloud_run_v2_job" "ops" {
             name       = "key-${volume_mounts.key}"
             mount_path = "/secrets/tenants/${volume_mounts.key}"
           }
+        }
+      }
+      volumes {
+        name = "backup"
+        gcs {
+          bucket    = google_storage_bucket.backup["repo"].name
+          read_only = false
+        }
+      }
+      volumes {
+        name = "dumps"
+        gcs {
+          bucket    = google_storage_bucket.backup["dumps"].name
+          read_only = false
         }
       }
       dynamic "volumes" {

@@ -110,3 +110,15 @@ variable "tenants" {
   }))
   default = {}
 }
+
+variable "backup_location" {
+  description = "Multi-region of the backup buckets: survives the loss of var.region"
+  type        = string
+  default     = "ASIA"
+}
+
+variable "backup_schedule" {
+  description = "cron (UTC) of `supertenant backup`: the git backup's recovery point"
+  type        = string
+  default     = "0 * * * *"
+}

@@ -225,7 +225,12 @@ def test_filter_scopes_follow_the_charts_to_their_new_ids() -> None:
         "chart_configuration": {"7": {"id": 7, "crossFilters": {"chartsInScope": [8]}}},
         "color_scheme": "supersetColors",
     }
-    fixed = layout.remap_charts_in_scope(metadata, {7: 70, 8: 80})
+    exported = {"default_filters": {"7": {"region": ["JP"]}, "99": {}}}
+    fixed = layout.repair_dashboard_metadata(metadata, exported, {7: 70, 8: 80})
+    assert fixed["default_filters"] == {"70": {"region": ["JP"]}}  # the import dropped it
+    as_text = layout.repair_dashboard_metadata({}, {"default_filters": '{"8": 1}'}, {8: 80})
+    assert as_text["default_filters"] == '{"80": 1}'
+    assert "default_filters" not in layout.repair_dashboard_metadata({}, {}, {})
     assert fixed["native_filter_configuration"][0]["chartsInScope"] == [70, 80]  # 99: no such chart
     assert fixed["global_chart_configuration"]["chartsInScope"] == [80]
     assert fixed["chart_configuration"]["7"]["crossFilters"]["chartsInScope"] == [80]

@@ -11,7 +11,7 @@ import typer
 
 from supertenant.cli.output import command, console, print_json
 from supertenant.cli.tenant import admin_client
-from supertenant.errors import PermanentError
+from supertenant.errors import ConfigError, PermanentError
 from supertenant.ops import backup as backups
 from supertenant.ops import dbdump, layout
 from supertenant.ops import restore as restores
@@ -67,7 +67,12 @@ def backup(
 
 @command
 def restore(
-    repo: Path = typer.Option(..., "--repo", help="A backup repository or a `tenant export` directory"),
+    repo: Path | None = typer.Option(
+        None, "--repo", help="A backup repository or a `tenant export` directory"
+    ),
+    db_dump: Path | None = typer.Option(
+        None, "--db-dump", help="Instead: load this metadata DB dump into SUPERTENANT_METADATA_DB_URL (empty)"
+    ),
     secrets_file: Path | None = typer.Option(
         None,
         "--secrets",
@@ -82,6 +87,15 @@ def restore(
 ) -> None:
     """Restore a backup into an empty Superset: assets, roles, users, owners, RLS rules, registry."""
     started = time.monotonic()
+    if (repo is None) == (db_dump is None):
+        raise ConfigError("give exactly one of --repo (git backup, over REST) and --db-dump (database dump)")
+    if db_dump is not None:
+        dbdump.load(get_settings().resolved_metadata_db_url, db_dump)
+        console.print(
+            f"metadata DB loaded from {db_dump} in {time.monotonic() - started:.1f} s", highlight=False
+        )
+        return
+    assert repo is not None
     env_secrets = os.environ.get("SUPERTENANT_RESTORE_SECRETS_FILE")
     secrets_ = restores.RestoreSecrets.load(secrets_file or (Path(env_secrets) if env_secrets else None))
     snapshot = layout.read_snapshot(repo)

@@ -296,13 +296,16 @@ def dashboard_chart_ids(dashboard_yaml: str) -> dict[int, str]:
     }
 
 
-def remap_charts_in_scope(metadata: dict[str, Any], id_map: Mapping[int, int]) -> dict[str, Any]:
-    """Point every ``chartsInScope`` list at the new chart ids.
+def repair_dashboard_metadata(
+    metadata: dict[str, Any], exported: dict[str, Any], id_map: Mapping[int, int]
+) -> dict[str, Any]:
+    """Fix what Superset 6.1's dashboard import gets wrong in ``json_metadata``.
 
-    Superset 6.1's dashboard import remaps ``scope.excluded`` and ``chart_configuration`` but
-    leaves ``chartsInScope`` (native filters and cross-filters) holding the source instance's
-    ids — which on the target are other charts, possibly another tenant's. Ids that map to no
-    restored chart are dropped, as Superset does for ``excluded``.
+    The import remaps ``scope.excluded`` and ``chart_configuration`` but leaves ``chartsInScope``
+    (native filters and cross-filters) holding the source instance's chart ids — on the target
+    those are other charts, possibly another tenant's — and drops ``default_filters``. Ids that
+    map to no restored chart are dropped, as Superset does for ``excluded``. ``exported`` is the
+    dashboard's ``metadata`` from the backup, ``id_map`` source chart id → target chart id.
     """
 
     def fix(ids: Any) -> Any:
@@ -321,7 +324,18 @@ def remap_charts_in_scope(metadata: dict[str, Any], id_map: Mapping[int, int]) -
         cross = config.get("crossFilters") if isinstance(config, dict) else None
         if isinstance(cross, dict) and "chartsInScope" in cross:
             cross["chartsInScope"] = fix(cross["chartsInScope"])
+    if "default_filters" in exported and "default_filters" not in fixed:
+        fixed["default_filters"] = _remap_default_filters(exported["default_filters"], id_map)
     return fixed
+
+
+def _remap_default_filters(value: Any, id_map: Mapping[int, int]) -> Any:
+    """default_filters is keyed by chart id, as a dict or as a JSON string of one."""
+    loaded = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(loaded, dict):
+        return value
+    remapped = {str(id_map[int(k)]): v for k, v in loaded.items() if k.isdigit() and int(k) in id_map}
+    return json.dumps(remapped) if isinstance(value, str) else remapped
 
 
 # -- secrets ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from supertenant.errors import NotFoundError, OwnershipError, SupersetAPIError
@@ -143,7 +144,8 @@ def _dashboard_scopes(
         dashboard_id = target.dashboards[str(dashboard_uuid)]
         current = client.get(f"/api/v1/dashboard/{dashboard_id}")["result"]
         metadata = json.loads(current.get("json_metadata") or "{}")
-        fixed = layout.remap_charts_in_scope(metadata, id_map)
+        exported = (yaml.safe_load(text) or {}).get("metadata") or {}
+        fixed = layout.repair_dashboard_metadata(metadata, exported, id_map)
         if fixed != metadata:
             client.put(f"/api/v1/dashboard/{dashboard_id}", {"json_metadata": json.dumps(fixed)})
             count += 1
