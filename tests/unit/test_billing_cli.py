@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from typer.testing import CliRunner
 
 from supertenant.cli.app import app
@@ -16,6 +17,15 @@ from supertenant.metering.events import UsageEvent
 from supertenant.metering.store import insert_events
 from supertenant.registry.tables import metadata, tenants
 from supertenant.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """CLI tests configure structlog onto CliRunner's stream, closed by now: log to today's stderr."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
 
 runner = CliRunner()
 MIB = 2**20

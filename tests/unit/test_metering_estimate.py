@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import structlog
 
 from supertenant.metering.duckdb_estimate import (
     MIN_BYTES_PER_TABLE,
@@ -17,6 +19,15 @@ from supertenant.metering.duckdb_estimate import (
 )
 from supertenant.metering.rating import TIB, budget_decision, bytes_cost
 from supertenant.metering.routes import Route, classify, endpoint_label
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """CLI tests configure structlog onto CliRunner's stream, closed by now: log to today's stderr."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
 
 STATS = {
     "t1.ads_campaign_daily": TableStats(

@@ -6,14 +6,24 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 
 from supertenant.metering.events import UsageEvent, UsageEventError, WarehouseQuery
 from supertenant.metering.recorder import Recorder
 from supertenant.registry.tables import metadata, usage_events
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """CLI tests configure structlog onto CliRunner's stream, closed by now: log to today's stderr."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
