@@ -3,8 +3,10 @@
 One real Superset (Postgres + Redis, two demo tenants provisioned by the engine) served by two
 gunicorns over the same metadata DB and Redis: the shipped config ("on": usage events, budget
 check, SQL audit log, Prometheus metrics) and ``metering_superset_config_off.py`` ("off"). The
-same tenant viewer sends the same requests to both, interleaved in a shuffled order per round,
-after warm-up rounds:
+same tenant viewer sends each request to both servers back to back (a pair, in random order), after
+warm-up rounds; the overhead is the median of the paired differences over the off median, so that
+load from other jobs on this shared 2-core machine falls on both sides of a pair alike. ``--control``
+runs the same with metering off on both servers (an A/A run): how far apart two equal servers measure.
 
 - ``chart_data``: ``POST /api/v1/chart/data`` answered from the data cache (a dashboard reload);
 - ``chart_data_forced``: the same with ``force: true`` (runs the DuckDB query every time, so the
@@ -12,9 +14,9 @@ after warm-up rounds:
 
 It also times `Recorder.record` alone (the spool append every usage request pays).
 
-    nice -n 10 .venv/bin/python benchmarks/metering_overhead.py --rounds 300
+    nice -n 10 .venv/bin/python benchmarks/metering_overhead.py --rounds 300 [--control]
 
-Results: ``benchmarks/results/metering_overhead.json``.
+Results: ``benchmarks/results/metering_overhead.json`` (``metering_overhead_control.json``).
 """
 
 from __future__ import annotations
