@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg2
 import pytest
+import uvicorn
+from fastapi import FastAPI, Request
 
 from supertenant.runtime import chat as chat_runtime
 from supertenant.spec.models import DuckDBWarehouse
@@ -269,11 +272,6 @@ def _model_answer(slots: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def llm_chat_url(server: Server, tenants: Tenants) -> Iterator[str]:
     """A second chat service with SUPERTENANT_CHAT_PLANNER=llm, its model a scripted local server."""
-    import threading
-
-    import uvicorn
-    from fastapi import FastAPI, Request
-
     model = FastAPI()
 
     @model.post("/v1/chat/completions")
