@@ -53,7 +53,7 @@ def test_a_planner_that_charts_everything_fails_refusals() -> None:
         def plan(self, text: str, tenant: object, today: date) -> Plan:
             return Plan(template="kpi", version=1, params={"metric": "cost", "dataset": "ads_geo_daily"})
 
-    figures = report(run(Reckless(), load()))  # type: ignore[arg-type]
+    figures = report(run(Reckless(), load()))
     assert figures["refusal_accuracy"] == 0.0
     assert figures["allow_list_violations"] > 0  # tiny-co has no geo dataset
     assert not meets_targets(figures)
