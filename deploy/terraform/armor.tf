@@ -1,8 +1,10 @@
-# Cloud Armor. Superset's chart-data, SQL Lab and dataset bodies *are* SQL: the preconfigured
-# SQLi/XSS rules would block every chart, so they skip exactly those authenticated paths
-# (Superset's own checks and the tenant guard apply there) and apply everywhere else.
+# Cloud Armor. Superset's chart-data, SQL Lab and dataset bodies *are* SQL, and so are the
+# provisioning engine's chart params and RLS clauses: the preconfigured SQLi/XSS rules would
+# block every chart and every `tenant apply`. They skip exactly those authenticated API paths
+# (Superset's own checks and the tenant guard apply there) and apply everywhere else —
+# the login form, static pages, everything unauthenticated.
 locals {
-  sql_bearing_paths = "request.path.matches('^/(api/v1/(chart/data|sqllab/|dataset/|database/[0-9]+/(validate_sql|select_star)/)|superset/explore_json/|chat/)')"
+  sql_bearing_paths = "request.path.matches('^/(api/v1/(chart|sqllab|dataset|database|rowlevelsecurity|dashboard|assets|supertenant)/|superset/explore_json/|chat/)')"
 }
 
 resource "google_compute_security_policy" "edge" {

@@ -48,3 +48,19 @@ resource "google_service_networking_connection" "private_services" {
   service                 = "servicenetworking.googleapis.com"
   reserved_peering_ranges = [google_compute_global_address.private_services.name]
 }
+
+# Egress to the internet for what runs with all traffic through the VPC (chat → an LLM endpoint;
+# jobs and chat reach the internal-ingress web service through the VPC).
+resource "google_compute_router" "nat" {
+  name    = "${local.name}-nat"
+  network = google_compute_network.vpc.id
+  region  = var.region
+}
+
+resource "google_compute_router_nat" "nat" {
+  name                               = "${local.name}-nat"
+  router                             = google_compute_router.nat.name
+  region                             = var.region
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "ALL_SUBNETWORKS_ALL_IP_RANGES"
+}

@@ -114,6 +114,14 @@ resource "google_cloud_run_v2_service" "chat" {
       min_instance_count = 0
       max_instance_count = 5
     }
+    # All traffic through the VPC: the web service's ingress is internal + load balancer only.
+    vpc_access {
+      network_interfaces {
+        network    = google_compute_network.vpc.id
+        subnetwork = google_compute_subnetwork.run.id
+      }
+      egress = "ALL_TRAFFIC"
+    }
     containers {
       image = local.image.chat
       ports {
@@ -168,15 +176,17 @@ resource "google_cloud_run_v2_job" "ops" {
   template {
     task_count = 1
     template {
-      service_account = google_service_account.runtime.email
-      max_retries     = each.key == "migrate" ? 0 : 1
-      timeout         = "1800s"
+      service_account       = google_service_account.runtime.email
+      max_retries           = each.key == "migrate" ? 0 : 1
+      timeout               = "1800s"
+      execution_environment = "EXECUTION_ENVIRONMENT_GEN2" # Cloud Storage volumes
+      # All traffic through the VPC: the CLI reaches the internal-ingress web service this way.
       vpc_access {
         network_interfaces {
           network    = google_compute_network.vpc.id
           subnetwork = google_compute_subnetwork.run.id
         }
-        egress = "PRIVATE_RANGES_ONLY"
+        egress = "ALL_TRAFFIC"
       }
       containers {
         image   = local.image.ops

@@ -128,7 +128,7 @@ def test_exports_are_split_by_uuid_stamped_and_rebundled_for_the_assets_import()
     assert unzipped == files  # the root folder and Superset's own metadata.yaml are dropped
     mine = layout.select_assets(unzipped, {DB_UUID, DS_UUID})
     assert set(mine) == {"databases/sakura.yaml", "datasets/sakura/ads.yaml"}
-    stamped = layout.stamp_managed(mine, {DS_UUID}, "supertenant://tenant/sakura-shoes")
+    stamped = layout.stamp_managed(mine, {DS_UUID: "supertenant://tenant/sakura-shoes"})
     assert yaml.safe_load(stamped["datasets/sakura/ads.yaml"])["is_managed_externally"] is True
     assert "is_managed_externally" not in yaml.safe_load(stamped["databases/sakura.yaml"])
     assert layout.database_files(stamped) == {"sakura-shoes": "databases/sakura.yaml"}

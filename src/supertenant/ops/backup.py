@@ -49,6 +49,7 @@ def collect(client: SupersetClient, slugs: Iterable[str] | None = None) -> layou
     if wanted is not None and (unknown := wanted - {t["slug"] for t in tenants}):
         raise NotFoundError(f"not in the registry: {', '.join(sorted(unknown))}")
     backups: list[layout.TenantBackup] = []
+    managed: dict[str, str] = {}
     for row in tenants:
         if wanted is not None and row["slug"] not in wanted:
             continue
@@ -63,7 +64,8 @@ def collect(client: SupersetClient, slugs: Iterable[str] | None = None) -> layou
         # The export drops is_managed_externally/external_url: stamp them back, by the engine's rule.
         database_uuid = str(object_uuid(record.slug, "database"))
         owned = [database_uuid] + [d for d, db in index.dataset_database.items() if db == database_uuid]
-        assets = layout.stamp_managed(assets, owned, desired.owner_url(record.slug))
+        managed |= dict.fromkeys(owned, desired.owner_url(record.slug))
+    assets = layout.stamp_managed(assets, managed)
     roles = _roles(client, index)
     users = _users(client)
     rls = _rls(client, index)

@@ -229,14 +229,16 @@ def select_assets(files: Mapping[str, str], uuids: Iterable[str]) -> dict[str, s
     return {path: text for path, text in files.items() if asset_uuid(text) in wanted}
 
 
-def stamp_managed(files: Mapping[str, str], uuids: Iterable[str], external_url: str) -> dict[str, str]:
-    """Mark these objects as managed externally again (Superset's export omits the two fields)."""
-    wanted = set(uuids)
+def stamp_managed(files: Mapping[str, str], owners: Mapping[str, str]) -> dict[str, str]:
+    """Mark objects as managed externally again (Superset's export omits the two fields).
+
+    ``owners`` maps an object's UUID to its ``external_url``; one pass over the files.
+    """
     out = dict(files)
     for path, text in files.items():
         loaded = yaml.safe_load(text)
-        if isinstance(loaded, dict) and str(loaded.get("uuid")) in wanted:
-            loaded |= {"is_managed_externally": True, "external_url": external_url}
+        if isinstance(loaded, dict) and (url := owners.get(str(loaded.get("uuid")))) is not None:
+            loaded |= {"is_managed_externally": True, "external_url": url}
             out[path] = yaml.safe_dump(loaded, sort_keys=False, allow_unicode=True)
     return out
 
