@@ -187,7 +187,7 @@ def test_pg_dump_gets_the_password_in_its_environment_only() -> None:
         "postgresql+psycopg2://superset:pa%40ss@10.0.0.5:5432/superset?sslmode=require"
     )
     assert args == ["--host", "10.0.0.5", "--port", "5432", "--username", "superset", "--dbname", "superset"]
-    assert env == {"PGPASSWORD": "pa@ss"}
+    assert env == {"PGPASSWORD": "pa@ss", "PGSSLMODE": "require"}
     socket_args, _ = dbdump.pg_arguments("postgresql+psycopg2://u@/superset?host=/cloudsql/p:r:i")
     assert socket_args[:2] == ["--host", "/cloudsql/p:r:i"]
 

@@ -107,3 +107,20 @@ def test_a_tenant_slice_keeps_only_that_tenants_objects() -> None:
     assert [r.name for r in sliced.rls] == ["sakura-shoes__accounts"]
     assert [t.slug for t in sliced.tenants] == ["sakura-shoes"]
     assert sliced.owners == {mine: ["v@sakura"]}
+
+
+def test_restore_wants_exactly_one_source_and_backup_keeps_dumps_out_of_the_repo(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from supertenant.cli.app import app
+
+    runner = CliRunner()
+    neither = runner.invoke(app, ["restore"])
+    assert neither.exit_code == 1
+    assert "exactly one of --repo" in neither.output
+    both = runner.invoke(app, ["restore", "--repo", str(tmp_path), "--db-dump", str(tmp_path / "x")])
+    assert both.exit_code == 1
+    inside = runner.invoke(app, ["backup", "--repo", str(tmp_path), "--dump-dir", str(tmp_path / "dumps")])
+    assert inside.exit_code == 1
+    assert "outside --repo" in inside.output
+    assert not (tmp_path / "dumps").exists()

@@ -34,6 +34,8 @@ def pg_arguments(url: str) -> tuple[list[str], dict[str, str]]:
         raise ConfigError("SUPERTENANT_METADATA_DB_URL names no database")
     args += ["--dbname", parsed.database]
     env = {"PGPASSWORD": parsed.password} if parsed.password else {}
+    if sslmode := parsed.query.get("sslmode"):  # Cloud SQL with ENCRYPTED_ONLY: ?sslmode=require
+        env["PGSSLMODE"] = str(sslmode)
     return args, env
 
 
