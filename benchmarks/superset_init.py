@@ -7,6 +7,14 @@ adds K synthetic ``schema_access`` PVMs named like the ones a shared warehouse p
 With ``--profile`` the largest K is also run under cProfile and its top functions are kept.
 
     .venv/bin/python benchmarks/superset_init.py --pvms 0,10000,40000
+
+``--tenant-databases T`` instead models an install upgraded from before the schema-permission
+fix: T tenant database rows (named and UUID'd as the engine makes them) and the T × T
+``schema_access`` PVMs Superset used to mint for them. It times ``superset init`` three times:
+the first run purges those PVMs (``SupertenantSecurityManager.sync_role_definitions``), the
+next ones start from what a fixed install holds.
+
+    .venv/bin/python benchmarks/superset_init.py --tenant-databases 200
 """
 
 from __future__ import annotations
@@ -63,6 +71,35 @@ def add_schema_pvms(dsn: str, total: int) -> None:
         con.commit()
 
 
+def add_legacy_tenant_databases(dsn: str, tenants: int) -> None:
+    """T tenant databases and, for each, a ``schema_access`` PVM per tenant schema (T × T)."""
+    from supertenant.templates.uuids import object_uuid
+
+    slugs = [f"legacy-{i:04d}" for i in range(1, tenants + 1)]
+    with contextlib.closing(psycopg2.connect(dsn)) as con, con.cursor() as cursor:
+        for slug in slugs:
+            cursor.execute(
+                "INSERT INTO dbs (database_name, sqlalchemy_uri, uuid) VALUES (%s, %s, %s)",
+                (slug, "duckdb:////nonexistent/warehouse.duckdb", str(object_uuid(slug, "database"))),
+            )
+        cursor.execute(
+            "INSERT INTO ab_permission (id, name) SELECT nextval('ab_permission_id_seq'), 'schema_access' "
+            "WHERE NOT EXISTS (SELECT 1 FROM ab_permission WHERE name = 'schema_access')"
+        )
+        cursor.execute(
+            "INSERT INTO ab_view_menu (id, name) SELECT nextval('ab_view_menu_id_seq'), "
+            "format('[%%s].[warehouse.%%s]', d, replace(s, '-', '_')) "
+            "FROM unnest(%s::text[]) AS d, unnest(%s::text[]) AS s",
+            (slugs, slugs),
+        )
+        cursor.execute(
+            "INSERT INTO ab_permission_view (id, permission_id, view_menu_id) "
+            "SELECT nextval('ab_permission_view_id_seq'), p.id, v.id FROM ab_view_menu v, ab_permission p "
+            "WHERE p.name = 'schema_access' AND v.name LIKE '[legacy-%%'"
+        )
+        con.commit()
+
+
 def count_pvms(dsn: str) -> int:
     with contextlib.closing(psycopg2.connect(dsn)) as con, con.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM ab_permission_view")
@@ -85,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pvms", default="0,10000,40000", help="synthetic schema PVMs to time init at")
     parser.add_argument("--repeat", type=int, default=2, help="timings per point (default 2)")
     parser.add_argument("--profile", action="store_true", help="cProfile init at the largest point")
+    parser.add_argument(
+        "--tenant-databases",
+        type=int,
+        default=0,
+        help="model an upgraded install: T tenant databases with T x T old schema PVMs (see above)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     points = sorted({int(p) for p in args.pvms.split(",")})
@@ -114,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
                 runtime.initialise(env, metadata_url, admin, log)
                 dsn = metadata_url.replace("postgresql+psycopg2://", "postgresql://")
                 report["app_startup_seconds"] = round(bench.timed_superset(["version"], env, log), 2)
+                if args.tenant_databases:
+                    add_legacy_tenant_databases(dsn, args.tenant_databases)
+                    report["tenant_databases"] = args.tenant_databases
+                    for run in ("purging", "after purge", "after purge"):
+                        before = count_pvms(dsn)
+                        seconds = round(bench.timed_superset(["init"], env, log), 2)
+                        point = {"run": run, "pvms_before": before, "pvms_after": count_pvms(dsn)}
+                        report["points"].append(point | {"init_seconds": seconds})
+                        print(f"{point}: superset init {seconds} s", file=sys.stderr, flush=True)
+                    points = []
                 for extra in points:
                     add_schema_pvms(dsn, extra)
                     seconds = [round(bench.timed_superset(["init"], env, log), 2) for _ in range(args.repeat)]
