@@ -155,6 +155,11 @@ def main() -> int:
         action="store_true",
         help="A/A run: both servers without metering, to see how far apart two equal servers measure",
     )
+    parser.add_argument(
+        "--off",
+        default="usage,metrics,query_logger",
+        help="what the comparison server switches off (to attribute the cost to one part)",
+    )
     args = parser.parse_args()
     if args.control and args.output == OUTPUT:
         args.output = CONTROL_OUTPUT
@@ -183,10 +188,14 @@ def main() -> int:
     try:
         runtime.initialise(env, db_url, runtime.Admin("admin", password), workdir / "superset.log")
         on_port, off_port = free_port(), free_port()
-        on_env = env | {"SUPERSET_CONFIG_PATH": str(OFF_CONFIG)} if args.control else env
+        on_env = (
+            env | {"SUPERSET_CONFIG_PATH": str(OFF_CONFIG), "SUPERTENANT_BENCH_OFF": args.off}
+            if args.control
+            else env
+        )
         on_proc = runtime.start_web(on_env, "127.0.0.1", on_port, workdir / "web_on.log", args.workers)
         processes.append(on_proc)
-        off_env = env | {"SUPERSET_CONFIG_PATH": str(OFF_CONFIG)}
+        off_env = env | {"SUPERSET_CONFIG_PATH": str(OFF_CONFIG), "SUPERTENANT_BENCH_OFF": args.off}
         off_proc = runtime.start_web(off_env, "127.0.0.1", off_port, workdir / "web_off.log", args.workers)
         processes.append(off_proc)
         on_url, off_url = f"http://127.0.0.1:{on_port}", f"http://127.0.0.1:{off_port}"
@@ -214,6 +223,7 @@ def main() -> int:
         result = {
             "benchmark": "metering_overhead",
             "control_a_a": args.control,
+            "off": args.off,
             "target": f"on ≤ {TARGET} × off (median chart-data latency)",
             "rounds": args.rounds,
             "workers": args.workers,

@@ -124,14 +124,14 @@ def test_stats_cache_falls_back_to_stale_stats(tmp_path: Path, monkeypatch: pyte
     path = tmp_path / "w.duckdb"
     path.write_bytes(b"x")
     cache = duckdb_estimate.StatsCache()
-    monkeypatch.setattr(duckdb_estimate, "load_stats", lambda _p: dict(STATS))
+    monkeypatch.setattr(duckdb_estimate, "load_stats_isolated", lambda _p: dict(STATS))
     assert cache.get(path) == STATS
     os.utime(path, (1, 1))  # the file changed, and reading it now fails
 
     def fail(_p: Path) -> None:
         raise RuntimeError("locked")
 
-    monkeypatch.setattr(duckdb_estimate, "load_stats", fail)
+    monkeypatch.setattr(duckdb_estimate, "load_stats_isolated", fail)
     monkeypatch.setattr(duckdb_estimate.time, "sleep", lambda _s: None)
     assert cache.get(path) == STATS
     assert duckdb_estimate.StatsCache().get(path) == {}

@@ -9,6 +9,9 @@ reads row counts and column widths once per warehouse file (read-only).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -112,7 +115,7 @@ class StatsCache:
                 return cached[1]
         for attempt in range(3):
             try:
-                stats = load_stats(path)
+                stats = load_stats_isolated(path)
                 break
             except Exception as exc:  # e.g. the file is being rewritten, or DuckDB refuses a 2nd config
                 log.warning(
@@ -125,6 +128,28 @@ class StatsCache:
         with self._lock:
             self._cache[path] = (mtime, stats)
         return stats
+
+
+def load_stats_isolated(path: Path, timeout: float = 120.0) -> dict[str, TableStats]:
+    """`load_stats` in a child process.
+
+    Inside Superset the warehouse file is open through duckdb_engine, and DuckDB refuses a second
+    connection to the same file in one process with a different configuration ("Can't open a
+    connection to same database file with a different configuration"): a chart query racing the
+    estimate would fail. A child process has its own DuckDB instance; read-only opens from several
+    processes are allowed. This runs once per file and process, and again only when the file changes.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "supertenant.metering.duckdb_estimate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"stats of {path.name}: {result.stderr.strip()[-300:]}")
+    raw = json.loads(result.stdout)
+    return {key: TableStats(rows=int(v["rows"]), column_widths=v["column_widths"]) for key, v in raw.items()}
 
 
 def load_stats(path: Path) -> dict[str, TableStats]:
@@ -162,3 +187,8 @@ def load_stats(path: Path) -> dict[str, TableStats]:
     finally:
         con.close()
     return stats
+
+
+if __name__ == "__main__":  # the child process of `load_stats_isolated`
+    found = load_stats(Path(sys.argv[1]))
+    print(json.dumps({k: {"rows": v.rows, "column_widths": dict(v.column_widths)} for k, v in found.items()}))
