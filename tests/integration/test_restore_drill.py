@@ -198,6 +198,11 @@ def state(client: SupersetClient) -> dict[str, Any]:
     for text in exported.values():
         loaded = yaml.safe_load(text)
         loaded.pop("version", None)
+        metadata = loaded.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("native_filter_configuration") == []:
+            del metadata["native_filter_configuration"]  # the dashboard importer adds this empty default
+            if not metadata:
+                del loaded["metadata"]
         params = loaded.get("params")
         if isinstance(params, dict) and params.get("annotation_layers") == []:
             del params["annotation_layers"]  # the chart importer adds this empty default
@@ -298,6 +303,17 @@ def assert_same(before: dict[str, Any], after: dict[str, Any]) -> None:
     assert not problems, "\n".join(problems)
 
 
+def visible(drill: Drill, specs: dict[str, Any], passwords: dict[str, str]) -> dict[str, set[str]]:
+    """The dashboards each tenant user can list, by "slug/role" (logging in with their password)."""
+    seen = {}
+    for spec in specs.values():
+        for user in spec.users:
+            with SupersetClient(drill.url, user.email, passwords[user.password_env]) as client:
+                rows = _listing(client, "dashboard", ["id", "uuid"])
+            seen[f"{spec.slug}/{user.role}"] = {str(d["uuid"]) for d in rows}
+    return seen
+
+
 # -- the drill --------------------------------------------------------------------------------------
 
 
@@ -316,7 +332,15 @@ def test_backup_wipe_restore_loses_nothing(drill: Drill, tmp_path: Path) -> None
         provisioner = Provisioner(client, password_lookup=passwords.get)
         for spec in specs.values():
             provisioner.apply(spec, drill.root)
+    # A dashboard a tenant user made: it belongs to the tenant through its owner only.
+    editor = next(u for u in specs["sakura-shoes"].users if u.role == "editor")
+    with SupersetClient(drill.url, editor.email, passwords[editor.password_env]) as client:
+        own = client.post("/api/v1/dashboard/", {"dashboard_title": "編集者のボード", "published": True})
+        own_uuid = str(client.get(f"/api/v1/dashboard/{own['id']}")["result"]["uuid"])
+    visible_before = visible(drill, specs, passwords)
+    with drill.admin() as client:
         before = state(client)
+    assert before["owners"][own_uuid] == [editor.email]
     assert set(before["registry"]) == set(specs)
     assert len(before["assets"]) >= 2 * 8
     assert len(before["rls"]) >= 4
@@ -343,7 +367,8 @@ def test_backup_wipe_restore_loses_nothing(drill: Drill, tmp_path: Path) -> None
     assert [t.slug for t in sliced.tenants] == ["sakura-shoes"]
     assert {r.name for r in sliced.roles} == set(sakura["role_ids"].values())
     assert {u.username for u in sliced.users} == {m[1] for m in sakura["members"]}
-    assert {layout.asset_uuid(t) for t in sliced.assets.values()} >= set(sakura["dashboard_ids"].values())
+    exported_uuids = {layout.asset_uuid(t) for t in sliced.assets.values()}
+    assert exported_uuids >= set(sakura["dashboard_ids"].values()) | {own_uuid}
     exported_text = "\n".join(p.read_text() for p in exported.rglob("*") if p.is_file())
     assert "northwind" not in exported_text
     assert not layout.find_secrets({"export": exported_text})
@@ -367,12 +392,15 @@ def test_backup_wipe_restore_loses_nothing(drill: Drill, tmp_path: Path) -> None
         after = state(client)
     assert_same(before, after)
 
-    # The restored tenants work: their users log in with their own passwords and see only their own.
-    for spec in specs.values():
-        viewer = next(u for u in spec.users if u.role == "viewer")
-        with SupersetClient(drill.url, viewer.email, user_passwords[viewer.email]) as client:
-            seen = {str(d["uuid"]) for d in _listing(client, "dashboard", ["id", "uuid"])}
-        assert seen == set(after["registry"][spec.slug]["dashboard_ids"].values())
+    # The restored tenants work: their users log in with their own passwords and see what they saw.
+    visible_after = visible(drill, specs, passwords)
+    assert visible_after == visible_before
+    for slug, other in (("sakura-shoes", "northwind-outdoor"), ("northwind-outdoor", "sakura-shoes")):
+        assert set(after["registry"][slug]["dashboard_ids"].values()) <= visible_after[f"{slug}/viewer"]
+        theirs = set(after["registry"][other]["dashboard_ids"].values()) | (
+            {own_uuid} if other == "sakura-shoes" else set()
+        )
+        assert not any(visible_after[f"{slug}/{role}"] & theirs for role in ("admin", "editor", "viewer"))
     # ...and the provisioning engine finds nothing to change.
     with drill.admin() as client:
         provisioner = Provisioner(client, password_lookup=passwords.get)
