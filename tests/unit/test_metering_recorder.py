@@ -140,3 +140,24 @@ def test_duckdb_statements_get_an_estimate_at_flush(tmp_path: Path, engine: sa.e
     first, second = stored(engine)
     assert first["bytes_scanned"] == 2_000_000 * 8
     assert second["bytes_scanned"] is None
+
+
+def test_repeated_statements_are_parsed_once(
+    tmp_path: Path, engine: sa.engine.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supertenant.metering import recorder as recorder_module
+
+    calls: list[str] = []
+
+    def counting(sql: str, stats: object, schema: str | None) -> int:
+        calls.append(sql)
+        return 7
+
+    monkeypatch.setattr(recorder_module, "estimate_bytes", counting)
+    rec = recorder(tmp_path, engine)
+    query = WarehouseQuery(f"duckdb:///{tmp_path / 'none.duckdb'}", "SELECT 1", "s")
+    for _ in range(3):
+        rec.record(UsageEvent(kind="chart_data", tenant="a", warehouse_queries=1, queries=(query,)))
+    rec.flush()
+    assert calls == ["SELECT 1"]
+    assert [r["bytes_scanned"] for r in stored(engine)] == [7, 7, 7]

@@ -104,6 +104,12 @@ class StatsCache:
         self._lock = threading.Lock()
         self._cache: dict[Path, tuple[float, dict[str, TableStats]]] = {}
 
+    def version(self, path: Path) -> float | None:
+        """The file modification time the cached stats were read at (None: none cached)."""
+        with self._lock:
+            cached = self._cache.get(path)
+        return cached[0] if cached else None
+
     def get(self, path: Path) -> dict[str, TableStats]:
         try:
             mtime = path.stat().st_mtime

@@ -34,6 +34,7 @@ from supertenant.metering.duckdb_estimate import StatsCache, duckdb_path, estima
 from supertenant.metering.events import UsageEvent
 
 log = structlog.get_logger(__name__)
+ESTIMATE_CACHE_SIZE = 4096
 
 
 def _alive(pid: int) -> bool:
@@ -65,6 +66,7 @@ class Recorder:
         self._file: Any = None
         self._pid: int | None = None
         self._stats = StatsCache()
+        self._estimates: dict[tuple[str, float | None, str, str | None], int] = {}
         self._stop = threading.Event()
 
     # --- request path -----------------------------------------------------------------------------
@@ -186,11 +188,22 @@ class Recorder:
                 continue
             known = True
             try:
-                total += estimate_bytes(query.sql, self._stats.get(path), query.schema)
+                total += self._estimate(path, query.sql, query.schema)
             except Exception as exc:  # an estimate never blocks recording the event
                 log.warning("usage_estimate_failed", error=str(exc)[:200])
         scanned = event.bytes_scanned if not known else (event.bytes_scanned or 0) + total
         return replace(event, bytes_scanned=scanned, queries=())
+
+    def _estimate(self, path: Path, sql: str, schema: str | None) -> int:
+        """Parsing SQL is the flusher's main cost; dashboards send the same statements again and again."""
+        stats = self._stats.get(path)
+        key = (str(path), self._stats.version(path), sql, schema)  # a changed file: new keys
+        found = self._estimates.get(key)
+        if found is None:
+            if len(self._estimates) >= ESTIMATE_CACHE_SIZE:
+                self._estimates.clear()
+            found = self._estimates[key] = estimate_bytes(sql, stats, schema)
+        return found
 
 
 _default: Recorder | None = None
