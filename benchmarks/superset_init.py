@@ -72,7 +72,8 @@ def add_schema_pvms(dsn: str, total: int) -> None:
 
 
 def add_legacy_tenant_databases(dsn: str, tenants: int) -> None:
-    """T tenant databases and, for each, a ``schema_access`` PVM per tenant schema (T × T)."""
+    """T tenant databases, each with a ``schema_access`` PVM per tenant schema (T × T) and three
+    roles holding Gamma's permissions."""
     from supertenant.templates.uuids import object_uuid
 
     slugs = [f"legacy-{i:04d}" for i in range(1, tenants + 1)]
@@ -96,6 +97,18 @@ def add_legacy_tenant_databases(dsn: str, tenants: int) -> None:
             "INSERT INTO ab_permission_view (id, permission_id, view_menu_id) "
             "SELECT nextval('ab_permission_view_id_seq'), p.id, v.id FROM ab_view_menu v, ab_permission p "
             "WHERE p.name = 'schema_access' AND v.name LIKE '[legacy-%%'"
+        )
+        # Three roles per tenant holding Gamma's permissions, as tenant roles hold ~90 each.
+        cursor.execute(
+            "INSERT INTO ab_role (id, name) SELECT nextval('ab_role_id_seq'), format('%%s_%%s', d, r) "
+            "FROM unnest(%s::text[]) AS d, unnest(ARRAY['admin', 'editor', 'viewer']) AS r",
+            (slugs,),
+        )
+        cursor.execute(
+            "INSERT INTO ab_permission_view_role (id, permission_view_id, role_id) "
+            "SELECT nextval('ab_permission_view_role_id_seq'), pvr.permission_view_id, r.id "
+            "FROM ab_permission_view_role pvr JOIN ab_role g ON g.id = pvr.role_id AND g.name = 'Gamma', "
+            "ab_role r WHERE r.name LIKE 'legacy-%%'"
         )
         con.commit()
 

@@ -1,0 +1,52 @@
+"""`superset init` cost with many tenant roles: FAB's no-op role updates must not load every role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supertenant.superset_ext.security import SupertenantSecurityManager
+
+
+class PermissionView:
+    pass
+
+
+class Permission:
+    pass
+
+
+class Role:
+    def __init__(self, *permissions: Any) -> None:
+        self._permissions = list(permissions)
+        self.loads = 0
+
+    @property
+    def permissions(self) -> list[Any]:
+        self.loads += 1  # a lazy load in SQLAlchemy: one query per role
+        return self._permissions
+
+
+def manager() -> Any:
+    """The shipped manager's method on a bare instance (no Flask app), FAB's base stubbed below it."""
+    instance: Any = object.__new__(SupertenantSecurityManager)
+    instance.permissionview_model = PermissionView
+    return instance
+
+
+def test_a_permission_that_is_not_a_permission_view_is_never_looked_up(monkeypatch: Any) -> None:
+    calls: list[tuple[Any, Any]] = []
+    base = SupertenantSecurityManager.__mro__[2]  # after the mixin: Superset's manager and FAB's
+    monkeypatch.setattr(base, "del_permission_role", lambda self, role, pv: calls.append((role, pv)))
+    role = Role(PermissionView())
+    manager().del_permission_role(role, Permission())  # what FAB's add_permissions_view passes
+    assert calls == []
+    assert role.loads == 0
+
+
+def test_a_permission_view_is_still_removed_by_fab(monkeypatch: Any) -> None:
+    calls: list[tuple[Any, Any]] = []
+    base = SupertenantSecurityManager.__mro__[2]
+    monkeypatch.setattr(base, "del_permission_role", lambda self, role, pv: calls.append((role, pv)))
+    role, pv = Role(), PermissionView()
+    manager().del_permission_role(role, pv)
+    assert calls == [(role, pv)]
