@@ -101,6 +101,85 @@ def spool_append_cost(workdir: Path, n: int = 20000) -> dict[str, float]:
     return {"us_per_event": round((time.perf_counter() - started) / n * 1e6, 2), "n": n}
 
 
+def hook_cost(workdir: Path, n: int = 3000) -> dict[str, float]:
+    """Microseconds the usage hooks and metrics add to one chart-data request, in process.
+
+    A bare Flask app answers a chart-data request with and without `UsageHooks` (a real spool
+    recorder, a cached budget decision, real multiprocess metrics); the view parses the JSON body
+    as Superset's does, so the hooks' body parse is not counted twice.
+    """
+    from dataclasses import dataclass
+    from decimal import Decimal
+
+    from flask import Flask, g, jsonify, request
+
+    from supertenant.metering.pricebook import parse_pricebook
+    from supertenant.metering.rating import BudgetDecision
+    from supertenant.superset_ext.context import EXTENSION_KEY
+    from supertenant.superset_ext.metrics import Metrics, multiprocess_dir
+    from supertenant.superset_ext.usage import UsageHooks, add_observer
+
+    @dataclass(frozen=True)
+    class Tenant:
+        slug: str
+
+    class Directory:
+        def tenant_of_user(self, user_id: int | None) -> Tenant:
+            return Tenant("sakura-shoes")
+
+    class User:
+        id = 1
+        username = "viewer@sakura-shoes.example"
+        is_authenticated = True
+
+    class Budget:
+        book = parse_pricebook("plans: {}")
+
+        def decision(self, tenant: str) -> BudgetDecision:
+            return BudgetDecision(True, Decimal(1), Decimal(25))
+
+    multiprocess_dir(workdir)
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine, tables=[usage_events])
+
+    def client(with_hooks: bool) -> Any:
+        app = Flask(__name__)
+        app.extensions[EXTENSION_KEY] = Directory()
+        app.before_request(lambda: setattr(g, "user", User()))
+        if with_hooks:
+            hooks = UsageHooks(Recorder(workdir / "hook-spool", lambda: engine, 3600), Budget())  # type: ignore[arg-type]
+            app.before_request(hooks.before)
+            app.after_request(hooks.after)
+            app.teardown_request(hooks.teardown)
+            add_observer(app, Metrics().observe)
+
+        @app.post("/api/v1/chart/data")
+        def chart_data() -> Any:
+            request.get_json(cache=True)  # Superset parses the body too
+            return jsonify({"result": [{"data": list(range(100))}]})
+
+        return app.test_client()
+
+    payload = {
+        "datasource": {"id": 1, "type": "table"},
+        "queries": [{"columns": ["a"]}],
+        "form_data": {"slice_id": 3},
+    }
+    result: dict[str, float] = {}
+    for name, with_hooks in (("without_us", False), ("with_us", True)):
+        test_client = client(with_hooks)
+        for _ in range(200):
+            test_client.post("/api/v1/chart/data", json=payload)
+        took = []
+        for _ in range(n):
+            started = time.perf_counter()
+            test_client.post("/api/v1/chart/data", json=payload)
+            took.append(time.perf_counter() - started)
+        result[name] = round(statistics.median(took) * 1e6, 1)
+    result["added_us"] = round(result["with_us"] - result["without_us"], 1)
+    return result
+
+
 def measure(on: SupersetClient, off: SupersetClient, rounds: int, seed: int = 0) -> dict[str, Any]:
     rng = random.Random(seed)  # noqa: S311 (request order, not a secret)
     dataset_id = next(
@@ -160,7 +239,19 @@ def main() -> int:
         default="usage,metrics,query_logger",
         help="what the comparison server switches off (to attribute the cost to one part)",
     )
+    parser.add_argument(
+        "--hooks-only",
+        action="store_true",
+        help="only the in-process hook cost, merged into an existing results file",
+    )
     args = parser.parse_args()
+    if args.hooks_only:
+        cost = hook_cost(Path(tempfile.mkdtemp(prefix="metering-hooks-")))
+        merged = json.loads(args.output.read_text()) if args.output.exists() else {}
+        merged["hooks_in_process"] = cost
+        args.output.write_text(json.dumps(merged, indent=2) + "\n")
+        print(f"hooks in process: +{cost['added_us']} µs per chart-data request", file=sys.stderr)
+        return 0
     if args.control and args.output == OUTPUT:
         args.output = CONTROL_OUTPUT
 
@@ -229,6 +320,7 @@ def main() -> int:
             "workers": args.workers,
             "requests": requests,
             "spool_append": spool_append_cost(workdir),
+            "hooks_in_process": hook_cost(workdir),
             "met": {k: v["paired_overhead_pct"] <= (TARGET - 1) * 100 for k, v in requests.items()},
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()},
         }

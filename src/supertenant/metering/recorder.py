@@ -92,7 +92,7 @@ class Recorder:
             self._pid = pid
             self._stop.clear()
             threading.Thread(target=self._loop, name="supertenant-usage-flush", daemon=True).start()
-            atexit.register(self.flush)
+            atexit.register(self._flush_at_exit)
 
     def add_flush_listener(self, listener: Callable[[list[UsageEvent]], None]) -> None:
         """Called with every batch after it is committed (metrics count flushed events)."""
@@ -106,6 +106,12 @@ class Recorder:
                 self.flush()
             except Exception as exc:  # keep the batches; retry at the next tick
                 log.warning("usage_flush_failed", error=str(exc)[:300])
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # the spool stays on disk; the next process adopts it
+            log.warning("usage_flush_at_exit_failed", error=str(exc)[:300])
 
     def stop(self) -> None:
         self._stop.set()
