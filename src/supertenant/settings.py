@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         default=None, description="Price book YAML; the packaged default when unset"
     )
     metrics_token: SecretStr | None = Field(
-        default=None, description="Bearer token /metrics requires; open when unset (keep it internal)"
+        default=None, description="Bearer token /metrics requires; loopback-only when unset"
     )
     bigquery_jobs_scopes: list[str] = Field(
         default_factory=list,

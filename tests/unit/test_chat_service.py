@@ -87,11 +87,12 @@ class FakeSuperset:
         return httpx.Response(404, json={"message": "Not found"})
 
 
-def client(fake: FakeSuperset, planner: Any = None, data_dir: Path | None = None) -> TestClient:
+def client(fake: FakeSuperset, planner: Any = None, data_dir: Path | None = None, **more: Any) -> TestClient:
     settings = load_settings(
         superset_url="http://superset.test",
         chat_vocabulary_ttl=60,
         data_dir=data_dir or Path(tempfile.mkdtemp(prefix="chat-unit-")),
+        **more,
     )
     app = create_app(settings, transport=httpx.MockTransport(fake), planner=planner, today=lambda: TODAY)
     return TestClient(app)
@@ -179,10 +180,14 @@ def test_a_rogue_plan_is_revalidated_and_never_saved() -> None:
 
 
 def test_metrics_and_health() -> None:
-    test_client = client(FakeSuperset())
+    test_client = client(FakeSuperset(), metrics_token="scrape-token-for-tests")
     assert test_client.get("/healthz").json() == {"status": "ok"}
     post(test_client, "先月の費用")
-    text = test_client.get("/metrics").text
+    # The labels name tenants: without the token (and not from loopback) it is not there.
+    assert test_client.get("/metrics").status_code == 404
+    wrong = test_client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 404
+    text = test_client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"}).text
     assert 'supertenant_chat_requests_total{outcome="chart",tenant="sakura-shoes"} 1.0' in text
     assert "supertenant_chat_request_seconds_bucket" in text
 

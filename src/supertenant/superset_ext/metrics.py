@@ -14,7 +14,6 @@ a flood of tenants cannot blow up the series count.
 
 from __future__ import annotations
 
-import hmac
 import os
 import threading
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from supertenant.metering.events import UsageEvent
+from supertenant.metering.scrape import scrape_allowed
 from supertenant.settings import get_settings
 from supertenant.superset_ext.usage import RequestUsage, add_observer
 
@@ -146,13 +146,20 @@ class Metrics:
 
 
 def exposition(token: str | None) -> Response:
-    """The ``/metrics`` body, summed over every worker's files."""
+    """The ``/metrics`` body, summed over every worker's files; 404 to anyone not allowed."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
-    if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return Response("unauthorised\n", status=401, mimetype="text/plain")
+    from supertenant.superset_ext.context import request_tenant
+
+    allowed = scrape_allowed(
+        token=token,
+        authorization=request.headers.get("Authorization", ""),
+        remote_addr=request.remote_addr,
+        forwarded_for=request.headers.get("X-Forwarded-For"),
+        tenant_user=request_tenant() is not None,
+    )
+    if not allowed:
+        return Response("Not Found\n", status=404, mimetype="text/plain")
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

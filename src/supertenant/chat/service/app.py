@@ -31,6 +31,7 @@ from supertenant.chat.service.metrics import ChatMetrics
 from supertenant.chat.service.pipeline import Caller, FailureRecorder, LockedPlanner, Refused, Turn, identify
 from supertenant.chat.service.superset import SESSION_COOKIE, SharedTransport, Unauthenticated, UserSession
 from supertenant.errors import SupersetAPIError, TemporaryError
+from supertenant.metering.scrape import scrape_allowed
 from supertenant.settings import Settings, get_settings
 from supertenant.templates.errors import TemplateError
 
@@ -90,8 +91,18 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
     @app.get("/metrics")
-    def prometheus() -> Response:
+    def prometheus(request: Request) -> Response:
+        allowed = scrape_allowed(
+            token=metrics_token,
+            authorization=request.headers.get("authorization", ""),
+            remote_addr=request.client.host if request.client else None,
+            forwarded_for=request.headers.get("x-forwarded-for"),
+        )
+        if not allowed:
+            return Response("Not Found\n", status_code=404, media_type="text/plain")
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/v1/chat")
