@@ -201,3 +201,63 @@ def test_chart_words(text: str, template: str, extra: dict[str, Any]) -> None:
     result = plan(text, SAKURA if not text.isascii() else NORTHWIND)
     assert result.template == template
     assert extra.items() <= result.params.items()
+
+
+# --- spelling: one edit away from exactly one meaning -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "alias"),
+    [
+        ("campain", "campaign"),  # deletion
+        ("converions", "conversions"),
+        ("clikcs", "clicks"),  # swap of neighbours
+        ("monthy", "monthly"),  # a grain word
+        ("diplay", "display"),
+        ("tablett", "tablet"),  # tablet and tablets are one meaning
+        ("produtc", "product"),  # unavailable data stays refusable when misspelt
+    ],
+)
+def test_misspelt_words_are_corrected(word: str, alias: str) -> None:
+    assert build(NORTHWIND).correct(word) == alias
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["shared", "regional", "clicking", "costly", "conversation", "devices", "cost", "clik", "thursday"],
+)
+def test_real_words_and_short_words_are_not_corrected(word: str) -> None:
+    assert build(NORTHWIND).correct(word) is None
+
+
+def test_misspelt_sentence_plans_like_the_spelt_one() -> None:
+    wrong = plan("converions by campain last month")
+    right = plan("conversions by campaign last month")
+    assert (wrong.template, wrong.params) == (right.template, right.params)
+    assert plan("click thru rate on desktop").params["metric"] == "ctr"
+
+
+def test_misspelt_refusal_words_still_refuse() -> None:
+    result = PLANNER.plan("cost by produtc", NORTHWIND, TODAY)
+    assert not isinstance(result, Plan)
+
+
+@pytest.mark.parametrize(
+    ("text", "tenant"),
+    [
+        ("how did the holiday deals campaign do last month", NORTHWIND),
+        ("how's the search campaign going", NORTHWIND),
+        ("検索キャンペーンはどう？", SAKURA),
+        ("先月のモバイルはどうだった？", SAKURA),
+    ],
+)
+def test_how_did_it_do_asks_for_performance(text: str, tenant: Any) -> None:
+    result = plan(text, tenant)
+    assert result.template == "table"
+    assert result.params["metrics"] == ["impressions", "clicks", "cost", "conversions", "cpa", "roas"]
+
+
+def test_how_did_it_do_keeps_a_named_metric() -> None:
+    result = plan("how did we do on conversions last week?")
+    assert (result.template, result.params["metric"]) == ("kpi", "conversions")
+    assert not isinstance(PLANNER.plan("how do I do a pivot", NORTHWIND, TODAY), Plan)

@@ -91,12 +91,40 @@ class Lexicon:
 
     entries: Mapping[str, tuple[Entry, ...]]
     _by_first: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
+    _by_length: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[str]] = defaultdict(list)
-        for alias in self.entries:
+        lengths: dict[int, list[str]] = defaultdict(list)
+        for alias, found in self.entries.items():
             index[alias[0]].append(alias)
+            if (
+                len(alias) >= MIN_TYPO_LENGTH
+                and _SPELLING_WORD.fullmatch(alias)
+                and any(entry.kind in _SPELLING_KINDS for entry in found)
+            ):
+                lengths[len(alias)].append(alias)
         self._by_first = {char: sorted(aliases, key=len, reverse=True) for char, aliases in index.items()}
+        self._by_length = dict(lengths)
+
+    def correct(self, word: str) -> str | None:
+        """The one alias a misspelt word stands for ("campain" → "campaign"), or None.
+
+        Only ASCII words of at least `MIN_TYPO_LENGTH` letters that no alias matches, against
+        single-word aliases of the same minimum length naming a metric, column, value, chart word,
+        grain, unknown metric or unavailable data; one edit (insertion, deletion, substitution or
+        swap of two neighbours), and only when every alias that close means the same.
+        """
+        if len(word) < MIN_TYPO_LENGTH or word in self.entries or not _SPELLING_WORD.fullmatch(word):
+            return None
+        found = [
+            alias
+            for size in (len(word) - 1, len(word), len(word) + 1)
+            for alias in self._by_length.get(size, ())
+            if _one_edit(word, alias)
+        ]
+        meanings = {self.entries[alias] for alias in found}
+        return min(found, key=len) if len(meanings) == 1 else None  # "tablett": tablet ≡ tablets
 
     def scan(self, text: str) -> list[Hit]:
         """Non-overlapping hits, leftmost first and longest at each position."""
@@ -125,6 +153,44 @@ class Lexicon:
 
 def _is_word_char(char: str) -> bool:
     return char.isascii() and char.isalnum()
+
+
+# Spelling correction: long enough that one edit rarely turns one real word into another.
+MIN_TYPO_LENGTH = 6
+_SPELLING_WORD = re.compile(r"[a-z]+")
+_SPELLING_KINDS = frozenset(
+    {
+        Kind.METRIC,
+        Kind.DIMENSION,
+        Kind.VALUE,
+        Kind.CHART,
+        Kind.GRAIN,
+        Kind.STYLE,
+        Kind.UNKNOWN_METRIC,
+        Kind.UNAVAILABLE,
+    }
+)
+
+
+def _one_edit(word: str, alias: str) -> bool:
+    """Exactly one insertion, deletion, substitution or transposition of neighbours apart."""
+    if word == alias:
+        return False
+    if len(word) == len(alias):
+        diff = [i for i, (a, b) in enumerate(zip(word, alias, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == alias[diff[1]]
+            and word[diff[1]] == alias[diff[0]]
+        )
+    short, long = (word, alias) if len(word) < len(alias) else (alias, word)
+    if len(long) - len(short) != 1:
+        return False
+    index = next((i for i, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    return short[index:] == long[index + 1 :]
 
 
 # --- building -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ METRICS: Mapping[str, tuple[str, ...]] = {
     ),
     "ctr": (
         "ctr", "click through rate", "click-through rate", "clickthrough rate", "click rate",
+        "click thru rate", "click-thru rate", "clickthru rate",
         "クリック率", "クリックスルー率",
     ),
     "cpc": (

@@ -66,6 +66,11 @@ _COMPARISONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"前月比|先月比|前四半期比|(?:前月|先月)と(?:の)?比較", "unsupported"),
     )
 )
+_HOW_DID_IT_DO = re.compile(
+    r"\bhow(?:'s|\s+(?:did|is|are|was|were|has|have)\b)(?:\s+\S+){1,8}?\s+"
+    r"(?:do|doing|done|go|going|gone|fare|fared|faring)\b"
+    r"|(?:は|って|の)どう(?:だった|でした|ですか|なってる|なっている|なって|[?？]|$)"
+)
 _GAP_TOKENS = re.compile(
     r"[\ue001-\ue003]|\d+(?:\.\d+)?|[a-z][a-z']*|[\u30a0-\u30ffー]+|[\u3400-\u4dbf\u4e00-\u9fff々]+|[\u3041-\u309f]+"
 )
@@ -159,8 +164,10 @@ def parse(raw: str, vocabulary: TenantVocabulary, lexicon: Lexicon, today: date)
     frame = Frame(text=text)
     text = _comparisons(text, frame)
     frame.times, text = extract(text, today)
-    tokens = _tokens(fold(text), lexicon)
+    tokens = _tokens(_correct_spelling(fold(text), lexicon), lexicon)
     _Resolver(tokens, frame, vocabulary, quotes).run()
+    if _HOW_DID_IT_DO.search(text):
+        frame.generic = True  # "how did X do?", 〜はどうだった？: X's performance
     return frame
 
 
@@ -171,6 +178,21 @@ def _comparisons(text: str, frame: Frame) -> str:
             frame.compare, frame.compare_text = meaning, match.group(0)
             text = text[: match.start()] + f" {COMPARE_SLOT} " + text[match.end() :]
     return text
+
+
+_ASCII_WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9'])")
+
+
+def _correct_spelling(text: str, lexicon: Lexicon) -> str:
+    """Misspelt words outside every alias hit replaced by the one alias they are an edit away from."""
+    covered = [(hit.start, hit.end) for hit in lexicon.scan(text)]
+
+    def replace(match: re.Match[str]) -> str:
+        if any(start < match.end() and match.start() < end for start, end in covered):
+            return match.group(0)
+        return lexicon.correct(match.group(0)) or match.group(0)
+
+    return _ASCII_WORD.sub(replace, text)
 
 
 def _tokens(text: str, lexicon: Lexicon) -> list[Token]:
