@@ -185,14 +185,18 @@ _ASCII_WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9'])")
 
 def _correct_spelling(text: str, lexicon: Lexicon) -> str:
     """Misspelt words outside every alias hit replaced by the one alias they are an edit away from."""
-    covered = [(hit.start, hit.end) for hit in lexicon.scan(text)]
-
-    def replace(match: re.Match[str]) -> str:
-        if any(start < match.end() and match.start() < end for start, end in covered):
-            return match.group(0)
-        return lexicon.correct(match.group(0)) or match.group(0)
-
-    return _ASCII_WORD.sub(replace, text)
+    fixes = {
+        match.span(): fixed
+        for match in _ASCII_WORD.finditer(text)
+        if (fixed := lexicon.correct(match.group(0))) is not None
+    }
+    if not fixes:
+        return text
+    for hit in lexicon.scan(text):  # a word inside an alias ("… getaways – generic") stays
+        fixes = {span: fix for span, fix in fixes.items() if not (span[0] < hit.end and hit.start < span[1])}
+    for (start, end), fixed in sorted(fixes.items(), reverse=True):
+        text = text[:start] + fixed + text[end:]
+    return text
 
 
 def _tokens(text: str, lexicon: Lexicon) -> list[Token]:
