@@ -96,21 +96,37 @@ def dashboard(
     path: Path | None = typer.Option(
         None, "--path", help="DuckDB file Superset reads; default DATA_DIR/metering/platform.duckdb"
     ),
+    tenants: bool = typer.Option(
+        True, "--tenants/--no-tenants", help="Also refresh each tenant's own Usage dashboard"
+    ),
+    only: list[str] = typer.Option([], "--tenant", help="Refresh only this tenant's (repeatable)"),
 ) -> None:
-    """Refresh the usage aggregates and create or update the "Platform usage & cost" dashboard."""
+    """Refresh the usage aggregates: the "Platform usage & cost" dashboard and each tenant's "Usage"."""
     from supertenant.cli.tenant import admin_client
-    from supertenant.metering import platform_dashboard
+    from supertenant.metering import platform_dashboard, tenant_dashboard
     from supertenant.metering.pricebook import load_pricebook
 
     settings = get_settings()
+    book = load_pricebook(settings.pricebook_path)
     target = path.resolve() if path else platform_dashboard.default_path(settings.data_dir)
     engine = _engine()
     try:
-        counts = platform_dashboard.export_aggregates(engine, load_pricebook(settings.pricebook_path), target)
+        counts = platform_dashboard.export_aggregates(engine, book, target)
+        selected = tenant_dashboard.registry_tenants(engine, only) if tenants or only else []
+        files = {}
+        for tenant in selected:
+            files[tenant.slug] = tenant_dashboard.default_path(settings.data_dir, tenant.slug)
+            tenant_dashboard.export_tenant(engine, book, tenant.slug, files[tenant.slug])
     finally:
         engine.dispose()
     with admin_client() as client:
         dashboard_id = platform_dashboard.provision(client, target)
+        for tenant in selected:
+            tenant_id = tenant_dashboard.provision(client, tenant, files[tenant.slug])
+            console.print(
+                f"{tenant.slug}: dashboard {tenant_id} ({tenant_dashboard.dashboard_slug(tenant.slug)}), "
+                f"{len(tenant.admin_user_ids)} admin(s)"
+            )
     console.print(
         f"aggregates {counts} in {target}; dashboard {dashboard_id} ({platform_dashboard.DASHBOARD_SLUG})"
     )

@@ -83,12 +83,16 @@ SCHEMAS = {
 
 def export_aggregates(engine: sa.engine.Engine, book: PriceBook, path: Path) -> dict[str, int]:
     """Write the aggregates to ``path`` (a new file, renamed over the old one); returns row counts."""
-    import duckdb
-
     with engine.connect() as connection:
         usage = [dict(r._mapping) for r in connection.execute(sa.select(usage_events))]
         costs = [dict(r._mapping) for r in connection.execute(sa.select(warehouse_costs))]
-    tables = aggregates(usage, costs, book)
+    return write_tables(aggregates(usage, costs, book), path)
+
+
+def write_tables(tables: dict[str, list[tuple[Any, ...]]], path: Path) -> dict[str, int]:
+    """Write the tables (``SCHEMAS``) to a new DuckDB file renamed over ``path``; returns row counts."""
+    import duckdb
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -267,6 +271,8 @@ def _ensure_chart(client: Any, title: str, dataset_id: int, params: dict[str, An
         "dashboards": [dashboard_id],
     }
     for chart in client.iter_list("chart", filters=[{"col": "slice_name", "opr": "eq", "value": title}]):
+        if chart.get("datasource_id") != dataset_id:
+            continue  # a chart of the same name on other data (a tenant's usage dashboard) is not ours
         client.put(f"/api/v1/chart/{chart['id']}", body)
         return int(chart["id"])
     return int(client.post("/api/v1/chart/", body)["id"])

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from supertenant.registry.tables import tenant_memberships, tenants
+from supertenant.superset_ext import policy
 
 TTL_SECONDS = 5.0
 # A user missing from the snapshot is re-checked against a fresher one: failing open (treating a new
@@ -80,13 +81,42 @@ def read_snapshot(connection: sa.engine.Connection) -> Snapshot:
         ).all()
         if tenant_id in slug_of_id
     }
+    by_database = {info.database_id: info.slug for info in infos.values() if info.database_id is not None}
+    for database_id, slug in usage_databases(connection, list(infos)).items():
+        by_database.setdefault(database_id, slug)
     return Snapshot(
         by_slug=infos,
         by_user=by_user,
         by_host={host: info.slug for info in infos.values() for host in info.hostnames},
         by_role={int(rid): info.slug for info in infos.values() for rid in info.role_ids.values()},
-        by_database={info.database_id: info.slug for info in infos.values() if info.database_id is not None},
+        by_database=by_database,
     )
+
+
+# Superset's own table of connections; read only for the tenants' usage databases (docs/billing.md).
+_SUPERSET_DATABASES = sa.table("dbs", sa.column("id"), sa.column("database_name"), sa.column("uuid"))
+
+
+def usage_databases(connection: sa.engine.Connection, slugs: list[str]) -> dict[int, str]:
+    """Database id → tenant of each tenant's usage database (name and UUID derived from its slug).
+
+    Read last: an error (no Superset tables yet) only leaves these out, and they then belong to no
+    tenant, which the guard refuses to every tenant user.
+    """
+    names = sorted(policy.usage_database_name(slug) for slug in slugs)
+    if not names:
+        return {}
+    query = sa.select(_SUPERSET_DATABASES).where(_SUPERSET_DATABASES.c.database_name.in_(names))
+    try:
+        rows = connection.execute(query).all()
+    except sa.exc.SQLAlchemyError:
+        return {}
+    found = {}
+    for database_id, name, database_uuid in rows:
+        slug = policy.usage_database_tenant(str(name), database_uuid, slugs)
+        if slug is not None:
+            found[int(database_id)] = slug
+    return found
 
 
 class TenantDirectory:

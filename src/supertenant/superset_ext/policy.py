@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from supertenant.templates.uuids import object_uuid
+
 # Endpoints no tenant user may call, whatever their role holds.
 _IMPORT = re.compile(r"^/api/v1/[a-z_]+/import/?$")
 _RELATED = re.compile(r"^/api/v1/(?P<resource>[a-z_]+)/related/(?P<column>[a-z_]+)/?$")
@@ -317,3 +319,47 @@ def owning_tenant(
         return people.pop() if len(people) == 1 else None
     tenants = set(data)  # read only when needed: loading a dashboard's datasources costs queries
     return tenants.pop() if len(tenants) == 1 else None
+
+
+# -- Each tenant's own usage dashboard (docs/billing.md §7) -----------------------------------------
+#
+# `supertenant usage dashboard` gives each tenant a DuckDB file holding only that tenant's usage
+# aggregates, behind a Superset database of its own. That database belongs to the tenant when both
+# its name and its UUID are the ones derived from the tenant's slug; its datasets, charts and
+# dashboard then belong to the tenant through it, like the tenant's warehouse connection.
+
+USAGE_DATABASE_PREFIX = "_usage_"
+
+
+def usage_database_name(slug: str) -> str:
+    return f"{USAGE_DATABASE_PREFIX}{slug}"
+
+
+def usage_uuid(slug: str, *parts: str) -> uuid.UUID:
+    """Deterministic UUID of one of the tenant's usage objects (``database``, ``dataset/<t>``, …)."""
+    return object_uuid(slug, "usage", *parts)
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    """A UUID as the metadata DB returns it (UUID, 16 bytes on SQLite, text on Postgres), else None."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        if isinstance(value, bytes | bytearray | memoryview):
+            raw = bytes(value)
+            return uuid.UUID(bytes=raw) if len(raw) == 16 else uuid.UUID(raw.decode())
+        if isinstance(value, str):
+            return uuid.UUID(value)
+    except ValueError:
+        return None
+    return None
+
+
+def usage_database_tenant(name: str, database_uuid: Any, slugs: Iterable[str]) -> str | None:
+    """The tenant whose usage database this is: name *and* UUID derived from its slug, else None."""
+    if not name.startswith(USAGE_DATABASE_PREFIX):
+        return None
+    slug = name.removeprefix(USAGE_DATABASE_PREFIX)
+    if slug not in set(slugs):
+        return None
+    return slug if as_uuid(database_uuid) == usage_uuid(slug, "database") else None
