@@ -173,3 +173,41 @@ def test_unclear_requests_get_a_question_naming_the_problem(text: str, code: str
 
 def test_overlong_requests_are_refused() -> None:
     assert refused("cost " * 200).code == "too_long"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("campaigns with CPA over 5,000.", "over 5,000"),
+        ("top 5 campaigns with more than 100 conversions", "more than 100"),
+        ("keywords with CTR above 2.5%", "above 2.5"),
+        ("CPAが5,000円以下のキャンペーン", "5,000円以下"),
+        ("費用が1万円以上のキャンペーン", "1万円以上"),
+        ("CVが0のキーワード", "が0の"),
+    ],
+)
+def test_thresholds_on_metrics_are_asked_about_not_dropped(text: str, named: str) -> None:
+    result = PLANNER.plan(text, SAKURA if not text.isascii() else NORTHWIND, TODAY)
+    assert isinstance(result, Clarify), f"{text!r} → {result.to_json()}"
+    assert result.code == "metric_condition"
+    assert named in result.question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "clicks over the last 30 days",
+        "top 10 campaigns by cost",
+        "上位10件のキャンペーン別費用",
+        "過去30日のクリック数",
+    ],
+)
+def test_numbers_that_are_not_thresholds_still_chart(text: str) -> None:
+    assert isinstance(PLANNER.plan(text, SAKURA if not text.isascii() else NORTHWIND, TODAY), Plan)
+
+
+@pytest.mark.parametrize("text", ["spend by day of week", "clicks per day of the week", "spend by weekday"])
+def test_by_unavailable_data_is_refused_not_read_as_a_grain(text: str) -> None:
+    result = refused(text)
+    assert result.code == "out_of_contract"
+    assert "by " not in result.reason.split("has no")[1].split(".")[0]

@@ -105,6 +105,12 @@ def _cannot_chart(frame: Frame, vocabulary: TenantVocabulary, locale: Locale) ->
         return Refusal(
             code="out_of_contract", reason=say("out_of_contract", locale, found=_join(frame.unavailable))
         )
+    if frame.conditions and (frame.metrics or frame.generic):
+        return Clarify(
+            code="metric_condition",
+            question=say("metric_condition", locale, found=_join(frame.conditions)),
+            options=(chart_name("ranking", locale),),
+        )
     if frame.unknown_metrics:
         suggestions = [suggestion for _, suggestion in frame.unknown_metrics]
         found = _join(text for text, _ in frame.unknown_metrics)

@@ -270,6 +270,9 @@ def _global(builder: _Builder) -> None:
     for kind, aliases, plural in simple:
         for alias in aliases:
             builder.add([alias], Entry(kind, fold(alias)), plural=plural)
+    for alias in words.UNAVAILABLE:  # "by day of week" must not be read as "by day" + leftovers
+        if alias.isascii():
+            builder.add([f"by {alias}", f"per {alias}"], Entry(Kind.UNAVAILABLE, fold(alias)), plural=True)
 
 
 @functools.cache

@@ -78,6 +78,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         'I couldn\'t find "{found}" in your data. Did you mean one of these?',
         "「{found}」がデータに見つかりませんでした。次のいずれかでしょうか？",
     ),
+    "metric_condition": (
+        'I can\'t filter by the value of a metric yet ("{found}"). Should I show it without that '
+        "condition, e.g. as a ranking?",
+        "指標の値による絞り込み（「{found}」）にはまだ対応していません。条件なしで、"
+        "例えばランキングとして表示しますか？",
+    ),
     "not_understood": (
         'I didn\'t understand "{found}". Could you rephrase, e.g. "{example}"?',
         "「{found}」の部分が分かりませんでした。「{example}」のように言い換えてください。",

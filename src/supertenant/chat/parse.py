@@ -66,6 +66,22 @@ _COMPARISONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"前月比|先月比|前四半期比|(?:前月|先月)と(?:の)?比較", "unsupported"),
     )
 )
+# A threshold on a number ("over 100", "> 5", "5,000円以上", CVが0の): no template filters on
+# aggregated metrics, so these are asked about instead of silently dropped. Time spans are already
+# taken out of the text, and numbers followed by a time unit are not thresholds.
+_NUMBER = r"[$¥€£]?\d[\d,]*(?:\.\d+)?(?!\d|[,.]\d)(?:\s*(?:k|万|千|億))?"
+_CONDITIONS = re.compile(
+    r"(?:\b(?:over|above|below|under|exceeding|(?:more|less|greater|fewer|higher|lower)\s+than|"
+    r"at\s+(?:least|most))\s+|[<>]=?\s*|=\s*)"
+    + _NUMBER
+    + r"(?!\s*(?:days?|weeks?|months?|years?|quarters?|campaigns?|keywords?|ad\s+groups?|regions?|rows?)\b)"
+    + r"|"
+    + _NUMBER
+    + r"\s*(?:円|件|回|%|人)?\s*(?:以上|以下|未満|超え|超|を超え|より(?:多|少|高|低|大き|小さ))"
+    + r"|(?:が|は)\s*0\s*(?:件|円|回)?\s*(?:の|で|だった)"
+    + r"|\bwith\s+(?:0|zero)\s+(?=[a-z])"
+)
+_BY_PREFIX = re.compile(r"^(?:by|per)\s+")
 _HOW_DID_IT_DO = re.compile(
     r"\bhow(?:'s|\s+(?:did|is|are|was|were|has|have)\b)(?:\s+\S+){1,8}?\s+"
     r"(?:do|doing|done|go|going|gone|fare|fared|faring)\b"
@@ -146,6 +162,7 @@ class Frame:
     unknown_by: list[str] = field(default_factory=list)
     unknown_values: list[tuple[str, list[str]]] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)  # "CPA over 5,000", CVが0の: not supported
     stray_numbers: list[int] = field(default_factory=list)
     ambiguous_values: int = 0
     skeleton: str = ""
@@ -164,6 +181,7 @@ def parse(raw: str, vocabulary: TenantVocabulary, lexicon: Lexicon, today: date)
     frame = Frame(text=text)
     text = _comparisons(text, frame)
     frame.times, text = extract(text, today)
+    frame.conditions = [match.group(0).strip() for match in _CONDITIONS.finditer(text)]
     tokens = _tokens(_correct_spelling(fold(text), lexicon), lexicon)
     _Resolver(tokens, frame, vocabulary, quotes).run()
     if _HOW_DID_IT_DO.search(text):
@@ -575,7 +593,7 @@ class _Resolver:
             elif kind is Kind.UNKNOWN_METRIC:
                 frame.unknown_metrics.append((token.text, entry.suggestion))
             elif kind is Kind.UNAVAILABLE:
-                frame.unavailable.append(token.text)
+                frame.unavailable.append(_BY_PREFIX.sub("", token.text))
         for (column, negated), found in values.items():
             if negated:
                 frame.filters.append(FilterSpec(column, "!=" if len(found) == 1 else "NOT IN", tuple(found)))
