@@ -261,3 +261,11 @@ def test_how_did_it_do_keeps_a_named_metric() -> None:
     result = plan("how did we do on conversions last week?")
     assert (result.template, result.params["metric"]) == ("kpi", "conversions")
     assert not isinstance(PLANNER.plan("how do I do a pivot", NORTHWIND, TODAY), Plan)
+
+
+@pytest.mark.parametrize(
+    ("text", "column"), [("スマホとPCのクリック率の違い", "device"), ("東京と大阪の費用の差", "region")]
+)
+def test_difference_between_two_values_compares_them(text: str, column: str) -> None:
+    result = plan(text, SAKURA)
+    assert (result.template, result.params["dimension"]) == ("ranking", column)

@@ -292,6 +292,7 @@ CONTAINS_AFTER: tuple[str, ...] = (
 )
 COMPARE_WORDS: tuple[str, ...] = (
     "compare", "comparing", "comparison", "vs", "versus", "against", "比較", "比べ", "比べて", "と比較",
+    "違い", "の差", "difference", "differences",
 )
 BY_WORDS: tuple[str, ...] = (
     "by", "per", "for each", "each", "across", "grouped by", "group by", "別", "ごと", "毎", "単位", "ごとの",
