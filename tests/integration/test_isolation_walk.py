@@ -113,9 +113,33 @@ def logged_in(client: SupersetClient) -> httpx.Client:
     return client._http
 
 
+class Pacer:
+    """Spaces request starts across the walk's threads to stay under Superset's app-wide rate
+    limit (``RATELIMIT_APPLICATION``: 50 per second per client address), so a 429 never stands
+    in for the answer a probe is after."""
+
+    def __init__(self, per_second: float) -> None:
+        self._interval = 1.0 / per_second
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            time.sleep(start - now)
+
+
+PACER = Pacer(per_second=40)
+
+
 def send(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    """One request, retried on rate limiting and gateway hiccups (raw calls bypass the client's retry)."""
+    """One request, paced, and retried on rate limiting and gateway hiccups (raw calls bypass the
+    client's retry)."""
     for attempt in range(7):
+        PACER.wait()
         try:
             response = http.request(method, path, **kwargs)
         except httpx.TransportError:
