@@ -11,33 +11,19 @@ other integration tests to share their one Superset server. Screenshots go to
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from .browser import TIMEOUT_MS, launched_chromium, shot
 from .conftest import Server, Tenants
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path(os.environ.get("SUPERTENANT_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP *.localhost 127.0.0.1",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-TIMEOUT_MS = 90_000
 
 # What each demo tenant's users must see; the texts are Superset's own UI strings in the tenant's language.
 EXPECTED: dict[str, dict[str, Any]] = {
@@ -62,27 +48,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-def _unavailable(reason: str) -> None:
-    """Skip on a developer machine without Chromium; in CI a missing browser is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (install it: apt-get install -y chromium; pip install playwright)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def dashboard_titles(server: Server, slug: str) -> list[str]:
@@ -92,11 +61,6 @@ def dashboard_titles(server: Server, slug: str) -> list[str]:
             admin.get(f"/api/v1/dashboard/{dashboard_id}")["result"]["dashboard_title"]
             for dashboard_id in record["dashboard_ids"].values()
         ]
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def visible_text(page: Any, text: str) -> Any:

@@ -7,7 +7,6 @@ expectation computed by hand from those rows.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
@@ -30,6 +29,7 @@ from supertenant.metering.pricebook import parse_pricebook
 from supertenant.registry.tables import usage_events, warehouse_costs
 from supertenant.superset_api import SupersetClient
 
+from .browser import TIMEOUT_MS, launched_chromium, shot
 from .conftest import Server, Tenants, free_port
 
 pytestmark = pytest.mark.integration
@@ -397,39 +397,23 @@ def test_platform_dashboard_shows_every_tenants_cost_to_the_platform_admin_only(
 
 def screenshot_dashboard(server: Server, dashboard_id: int) -> None:
     """The dashboard in headless Chromium as the platform admin; kept in tests/artifacts/."""
-    chromium = Path(os.environ.get("SUPERTENANT_CHROMIUM", "/usr/bin/chromium"))
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    if not chromium.exists():
-        pytest.skip(f"no Chromium at {chromium}")
-    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=args)
-        try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.set_default_timeout(90_000)
-            statuses: list[int] = []
-            page.on(
-                "response", lambda r: statuses.append(r.status) if "/api/v1/chart/data" in r.url else None
-            )
-            page.goto(f"{server.url}/login/")
-            page.locator('[data-test="username-input"]').fill(server.admin_username)
-            page.locator('[data-test="password-input"]').fill(server.admin_password)
-            page.locator('[data-test="login-button"]').click()
-            page.wait_for_url(lambda url: "/login" not in url)
-            page.goto(f"{server.url}/superset/dashboard/{dashboard_id}/")
-            page.get_by_text(platform_dashboard_title()).first.wait_for()
-            deadline = time.monotonic() + 60
-            while len(statuses) < 5 and time.monotonic() < deadline:
-                page.wait_for_timeout(250)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(artifacts / "platform_usage_cost.png"), full_page=True)
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        statuses: list[int] = []
+        page.on("response", lambda r: statuses.append(r.status) if "/api/v1/chart/data" in r.url else None)
+        page.goto(f"{server.url}/login/")
+        page.locator('[data-test="username-input"]').fill(server.admin_username)
+        page.locator('[data-test="password-input"]').fill(server.admin_password)
+        page.locator('[data-test="login-button"]').click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{server.url}/superset/dashboard/{dashboard_id}/")
+        page.get_by_text(platform_dashboard_title()).first.wait_for()
+        deadline = time.monotonic() + 60
+        while len(statuses) < 5 and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        page.wait_for_timeout(1500)
+        shot(page, "platform_usage_cost")
     assert len(statuses) >= 5, statuses
     assert all(status == 200 for status in statuses), statuses
 
