@@ -7,6 +7,7 @@ before and after, two tenants provisioned by the real engine over REST.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import uuid
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg2
 import pytest
 import redis
@@ -155,3 +157,15 @@ def tenants(server: Server) -> Tenants:
             provisioner.apply(spec, server.root)
     by_user = {u.email: passwords[u.password_env] for s in specs.values() for u in s.users if u.password_env}
     return Tenants(specs, by_user, server.root)
+
+
+def sign_in(client: httpx.Client, username: str, password: str) -> None:
+    """The login form, as a browser submits it: the client then holds the user's session cookie."""
+    page = client.get("/login/")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token, "no CSRF token on the login page"
+    response = client.post(
+        "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
+    )
+    assert response.status_code == 302, response.text[:300]
+    assert "/login" not in response.headers["location"]

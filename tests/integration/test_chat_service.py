@@ -26,7 +26,7 @@ from fastapi import FastAPI, Request
 from supertenant.runtime import chat as chat_runtime
 from supertenant.spec.models import DuckDBWarehouse
 
-from .conftest import Server, Tenants, free_port
+from .conftest import Server, Tenants, free_port, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -49,17 +49,6 @@ def chat_url(server: Server, tenants: Tenants) -> Iterator[str]:
         yield url
     finally:
         chat_runtime.stop(process)
-
-
-def sign_in(client: httpx.Client, username: str, password: str) -> None:
-    """The login form, as a browser submits it: the client then holds the user's session cookie."""
-    page = client.get("/login/")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token, "no CSRF token on the login page"
-    response = client.post(
-        "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
-    )
-    assert response.status_code == 302, response.text[:300]
 
 
 @contextmanager

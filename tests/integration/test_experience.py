@@ -18,7 +18,7 @@ import httpx
 import psycopg2
 import pytest
 
-from .conftest import Server, Tenants
+from .conftest import Server, Tenants, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -44,18 +44,6 @@ def title(page: httpx.Response) -> str:
 def anonymous(server: Server, host: str | None) -> httpx.Client:
     headers = {"Host": host} if host else {}
     return httpx.Client(base_url=server.url, headers=headers, follow_redirects=False, timeout=60)
-
-
-def sign_in(client: httpx.Client, username: str, password: str) -> None:
-    """The login form, as a browser submits it."""
-    page = client.get("/login/")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token, "no CSRF token on the login page"
-    response = client.post(
-        "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
-    )
-    assert response.status_code == 302, response.text[:300]
-    assert "/login" not in response.headers["location"]
 
 
 @contextmanager

@@ -7,7 +7,6 @@ expectation computed by hand from those rows.
 
 from __future__ import annotations
 
-import re
 import secrets
 import shutil
 import subprocess
@@ -30,7 +29,7 @@ from supertenant.registry.tables import usage_events, warehouse_costs
 from supertenant.superset_api import SupersetClient
 
 from .browser import TIMEOUT_MS, launched_chromium, shot
-from .conftest import Server, Tenants, free_port
+from .conftest import Server, Tenants, free_port, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -76,13 +75,7 @@ def chart_body(client: SupersetClient, fmt: str = "json") -> dict[str, Any]:
 
 def form_login(server: Server, username: str, password: str) -> None:
     with httpx.Client(base_url=server.url, timeout=60, follow_redirects=False) as client:
-        page = client.get("/login/")
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-        assert token, "no CSRF token on the login page"
-        response = client.post(
-            "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
-        )
-        assert response.status_code == 302, response.text[:300]
+        sign_in(client, username, password)
 
 
 @pytest.fixture(scope="module")
