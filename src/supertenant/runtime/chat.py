@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
-from supertenant.errors import ConfigError, TemporaryError
-from supertenant.runtime.superset import BIN_DIR
+from supertenant.runtime.superset import BIN_DIR, poll_health
 from supertenant.runtime.superset import stop as stop_process
 
 APP = "supertenant.chat.service.app:create_app"
@@ -58,17 +54,7 @@ def wait_until_healthy(
     base_url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60
 ) -> float:
     """Poll `/healthz` until it answers; returns the seconds waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process is not None and process.poll() is not None:
-            raise ConfigError(f"the chat service exited with code {process.returncode} while starting")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return time.monotonic() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise TemporaryError(f"the chat service at {base_url} did not become healthy within {timeout:.0f}s")
+    return poll_health("the chat service", f"{base_url}/healthz", process, timeout, interval=0.25)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:

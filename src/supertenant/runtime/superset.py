@@ -106,17 +106,24 @@ def wait_until_healthy(
     base_url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 180
 ) -> float:
     """Poll ``/health`` until it answers OK; returns the seconds waited."""
+    return poll_health("Superset", f"{base_url}/health", process, timeout, interval=0.5)
+
+
+def poll_health(
+    what: str, url: str, process: subprocess.Popen[bytes] | None, timeout: float, interval: float
+) -> float:
+    """Poll a health URL until it answers 200; fails early if the process died. Seconds waited."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process is not None and process.poll() is not None:
-            raise ConfigError(f"Superset exited with code {process.returncode} while starting")
+            raise ConfigError(f"{what} exited with code {process.returncode} while starting")
         try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return time.monotonic() - started
         except httpx.TransportError:
             pass
-        time.sleep(0.5)
-    raise TemporaryError(f"Superset at {base_url} did not become healthy within {timeout:.0f}s")
+        time.sleep(interval)
+    raise TemporaryError(f"{what} at {url} did not become healthy within {timeout:.0f}s")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
