@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Metering (docs/billing.md, docs/monitoring.md)
     usage_flush_seconds: float = Field(
-        default=2.0, gt=0, description="How often each process moves its usage spool into the registry"
+        default=10.0, gt=0, description="How often each process moves its usage spool into the registry"
     )
     pricebook_path: Path | None = Field(
         default=None, description="Price book YAML; the packaged default when unset"

@@ -122,6 +122,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_ur
             "SUPERTENANT_REDIS_URL": redis_url,
             "SUPERTENANT_SECRET_KEY": secrets.token_urlsafe(40),
             "SUPERTENANT_GUEST_TOKEN_JWT_SECRET": secrets.token_urlsafe(40),
+            "SUPERTENANT_USAGE_FLUSH_SECONDS": "2",  # usage rows arrive soon after the requests
         }
     )
     runtime.initialise(env, postgres_url, runtime.Admin("admin", admin_password), root / "superset.log")
