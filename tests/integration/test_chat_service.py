@@ -14,15 +14,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import psycopg2
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI, Request
 
+from supertenant.registry.tables import usage_events
 from supertenant.runtime import chat as chat_runtime
 from supertenant.spec.models import DuckDBWarehouse
 
@@ -135,6 +138,7 @@ def test_intent_creates_a_chart_that_renders_in_the_users_tenant(
 
 def test_page_and_proxy_on_superset_origin(server: Server, tenants: Tenants, chat_url: str) -> None:
     """The page is served by Superset in the tenant's language; its API call goes through the proxy."""
+    since = datetime.now(UTC)
     with browser(server, tenants, "sakura-shoes", "admin") as client:
         page = client.get("/supertenant/chat/")
         assert page.status_code == 200
@@ -151,6 +155,32 @@ def test_page_and_proxy_on_superset_origin(server: Server, tenants: Tenants, cha
         assert answer["kind"] == "chart", answer
         assert answer["template"] == "kpi"
         assert chart_rows(client, answer["chart_id"]) > 0
+    # Metering: each chat request through Superset is a usage event of the tenant (issue #6).
+    assert wait_for_chat_events(server, "sakura-shoes", since) == 1  # the answered one
+
+
+def wait_for_chat_events(server: Server, slug: str, since: datetime, timeout: float = 30) -> int:
+    """The tenant's answered ``chat_request`` usage rows from ``since`` on, once flushed."""
+    engine = sa.create_engine(server.metadata_db_url)
+    query = sa.select(sa.func.count()).where(
+        usage_events.c.tenant == slug,
+        usage_events.c.kind == "chat_request",
+        usage_events.c.status == "ok",
+        usage_events.c.occurred_at >= since,
+    )
+    deadline, count = time.monotonic() + timeout, 0
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                count = int(connection.execute(query).scalar() or 0)
+            if count:
+                time.sleep(3)  # and nothing more arrives
+                with engine.connect() as connection:
+                    return int(connection.execute(query).scalar() or 0)
+            time.sleep(0.5)
+        return count
+    finally:
+        engine.dispose()
 
 
 def test_other_tenants_data_and_body_tenant_are_refused(

@@ -86,6 +86,8 @@ def test_duckdb_path_from_url() -> None:
         ("GET", "/api/v1/sqllab/export/abc123/", {}, {}, Route("csv_export", "query", "abc123")),
         ("POST", "/api/v1/security/login", {}, {}, Route("login")),
         ("GET", "/api/v1/chart/", {}, {}, None),
+        ("POST", "/supertenant/chat/api/chat", {}, {"text": "cost"}, Route("chat_request")),
+        ("GET", "/supertenant/chat/", {}, {}, None),
     ],
 )
 def test_classify(

@@ -23,6 +23,7 @@ _DASHBOARD = re.compile(r"^/api/v1/dashboard/([A-Za-z0-9_-]+)/?$")
 _SQLLAB_EXECUTE = re.compile(r"^/api/v1/sqllab/execute/?$")
 _SQLLAB_EXPORT = re.compile(r"^/api/v1/sqllab/export/([^/]+)/?$")
 _API_LOGIN = re.compile(r"^/api/v1/security/login/?$")
+_CHAT = re.compile(r"^/supertenant/chat/api/chat/?$")  # the chat page's same-origin proxy
 _EXPORT_FORMATS = {"csv", "xlsx"}
 # Kinds that run warehouse queries: the daily budget applies to them.
 QUERY_KINDS = frozenset({"chart_data", "sql_lab", "csv_export"})
@@ -84,6 +85,8 @@ def classify(
         return Route("csv_export", "query", match.group(1))
     if method == "POST" and _API_LOGIN.match(path):
         return Route("login")
+    if method == "POST" and _CHAT.match(path):
+        return Route("chat_request")
     return None
 
 

@@ -129,6 +129,7 @@ _USAGE_PREFIXES = (
     "/api/v1/dashboard/",
     "/api/v1/sqllab/",
     "/api/v1/security/login",
+    "/supertenant/chat/api/",
 )
 
 
