@@ -248,8 +248,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def create_database(stack: contextlib.ExitStack, *, jit: bool) -> str:
-    """A fresh Postgres database, dropped when ``stack`` unwinds; returns its SQLAlchemy URL."""
+def create_database(stack: contextlib.ExitStack, *, jit: bool, keep: bool = False) -> str:
+    """A fresh Postgres database, dropped when ``stack`` unwinds unless ``keep``; returns its SQLAlchemy URL."""
     name = f"supertenant_bench_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(f"{PG_DSN}/postgres")
     admin.autocommit = True
@@ -267,8 +267,11 @@ def create_database(stack: contextlib.ExitStack, *, jit: bool) -> str:
         admin.close()
         print(f"dropped Postgres database {name}", file=sys.stderr)
 
-    stack.callback(drop)
-    print(f"created Postgres database {name}", file=sys.stderr)
+    if keep:  # for profiling afterwards: the caller drops it by hand
+        stack.callback(admin.close)
+    else:
+        stack.callback(drop)
+    print(f"created Postgres database {name}" + (" (kept)" if keep else ""), file=sys.stderr)
     return f"{PG_DSN.replace('postgresql://', 'postgresql+psycopg2://')}/{name}"
 
 
@@ -304,7 +307,7 @@ class Server:
 def start_superset(
     stack: contextlib.ExitStack, root: Path, args: argparse.Namespace, timings: dict[str, Any]
 ) -> Server:
-    metadata_url = create_database(stack, jit=not args.no_jit)
+    metadata_url = create_database(stack, jit=not args.no_jit, keep=args.keep_database)
     redis_url = flushed_redis(stack)
     env = runtime.superset_env(
         {
@@ -684,6 +687,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as in tests)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and the DuckDB file")
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="keep the Postgres metadata database (to profile against afterwards; drop it by hand)",
+    )
     parser.add_argument(
         "--incremental-warehouse",
         action="store_true",

@@ -8,7 +8,7 @@ row and is never counted twice.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,8 +63,11 @@ class UsageEvent:
         return values
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The spool line's content. Built field by field: ``asdict`` deep-copies every value, and
+        this runs on the request path of every metered request."""
+        data = {name: getattr(self, name) for name in _SCALAR_FIELDS}
         data["occurred_at"] = self.occurred_at.isoformat()
+        data["queries"] = [{"url": q.url, "sql": q.sql, "schema": q.schema} for q in self.queries]
         return data
 
     @classmethod
@@ -73,3 +76,6 @@ class UsageEvent:
         values["occurred_at"] = datetime.fromisoformat(values["occurred_at"])
         values["queries"] = tuple(WarehouseQuery(**q) for q in values.get("queries") or ())
         return cls(**values)
+
+
+_SCALAR_FIELDS = tuple(f.name for f in fields(UsageEvent) if f.name not in ("occurred_at", "queries"))

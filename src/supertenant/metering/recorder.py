@@ -73,12 +73,11 @@ class Recorder:
 
     def record(self, event: UsageEvent) -> None:
         """Append one event to this process's spool; never raises into the caller's request."""
-        line = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = (json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         try:
             with self._lock:
                 self._ensure_started()
-                self._file.write(line)
-                self._file.flush()
+                self._file.write(line)  # unbuffered: one write(2) per event, nothing held in memory
         except OSError as exc:
             log.error("usage_spool_write_failed", error=str(exc), kind=event.kind, tenant=event.tenant)
 
@@ -87,7 +86,7 @@ class Recorder:
         if self._pid == pid and self._file is not None:
             return
         self.spool_dir.mkdir(parents=True, exist_ok=True)
-        self._file = (self.spool_dir / f"{pid}.jsonl").open("a", encoding="utf-8")
+        self._file = (self.spool_dir / f"{pid}.jsonl").open("ab", buffering=0)
         if self._pid != pid:  # first use in this process (or after a fork): start the flusher here
             self._pid = pid
             self._stop.clear()
@@ -141,7 +140,7 @@ class Recorder:
             self._file.close()
             own = self.spool_dir / f"{self._pid}.jsonl"
             own.rename(self.spool_dir / f"batch-{self._pid}-{time.time_ns()}.jsonl")
-            self._file = own.open("a", encoding="utf-8")
+            self._file = own.open("ab", buffering=0)
 
     def _adopt_orphans(self) -> None:
         if not self.spool_dir.exists():

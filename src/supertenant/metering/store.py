@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ def insert_events(connection: sa.engine.Connection, events: Sequence[UsageEvent]
     unique = {e.event_key: e for e in events}
     if not unique:
         return 0
+    if connection.dialect.name == "postgresql":
+        return _insert_events_postgres(connection, list(unique.values()))
     existing: set[str] = set()
     keys = list(unique)
     for start in range(0, len(keys), 500):
@@ -37,6 +40,26 @@ def insert_events(connection: sa.engine.Connection, events: Sequence[UsageEvent]
     if new:
         connection.execute(sa.insert(usage_events), new)
     return len(new)
+
+
+_EVENT_COLUMNS = tuple(c.name for c in usage_events.columns if c.name != "id")
+_INSERT_JSON_ROWS = sa.text(
+    f"INSERT INTO usage_events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608 (column names are ours)
+    f"SELECT {', '.join(_EVENT_COLUMNS)} FROM json_populate_recordset(NULL::usage_events, :rows) "
+    "ON CONFLICT (event_key) DO NOTHING"
+)
+
+
+def _insert_events_postgres(connection: sa.engine.Connection, events: Sequence[UsageEvent]) -> int:
+    """One statement with one JSON parameter: the flusher shares the web workers' CPU and GIL, and
+    binding thousands of parameters row by row cost it ~0.1 ms per event."""
+    rows = []
+    for event in events:
+        row = event.row()
+        row["occurred_at"] = event.occurred_at.isoformat()
+        rows.append(row)
+    result = connection.execute(_INSERT_JSON_ROWS, {"rows": json.dumps(rows, ensure_ascii=False)})
+    return int(result.rowcount)
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

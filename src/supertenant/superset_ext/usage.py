@@ -133,12 +133,19 @@ _USAGE_PREFIXES = (
 )
 
 
+_FORM_MIMETYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
+_NO_FORM: dict[str, Any] = {}
+
+
 def _route() -> Route | None:
     if not request.path.startswith(_USAGE_PREFIXES):
         return None  # most requests: no body or form parsing at all
     body = _body()
-    chart, _ = request_ids(request.path, request.args, request.form, body, request.view_args)
-    return classify(request.method, request.path, request.args, request.form, body, chart)
+    # Only form posts (legacy explore, CSV export) carry a form; reading ``request.form`` on a JSON
+    # request still runs werkzeug's form parser.
+    form = request.form if request.mimetype in _FORM_MIMETYPES else _NO_FORM
+    chart, _ = request_ids(request.path, request.args, form, body, request.view_args)
+    return classify(request.method, request.path, request.args, form, body, chart)
 
 
 class UsageHooks:
