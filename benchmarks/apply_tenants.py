@@ -249,7 +249,7 @@ def free_port() -> int:
 
 
 def create_database(stack: contextlib.ExitStack, *, jit: bool, keep: bool = False) -> str:
-    """A fresh Postgres database, dropped when ``stack`` unwinds unless ``keep``; returns its SQLAlchemy URL."""
+    """A fresh Postgres database, dropped when ``stack`` unwinds unless ``keep``; returns its URL."""
     name = f"supertenant_bench_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(f"{PG_DSN}/postgres")
     admin.autocommit = True

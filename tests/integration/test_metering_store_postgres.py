@@ -16,7 +16,7 @@ from supertenant.registry.tables import metadata, usage_events
 from tests.integration.conftest import PG_DSN
 
 
-@pytest.fixture()
+@pytest.fixture
 def engine() -> Iterator[sa.engine.Engine]:
     name = f"supertenant_store_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(f"{PG_DSN}/postgres")
