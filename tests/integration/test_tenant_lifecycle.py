@@ -113,7 +113,7 @@ def test_interrupted_applies_converge_without_duplicates(
         Provisioner(counter).apply(spec, tmp_path)
         total = counter.writes
         Teardown(admin, "interrupted").run()
-    assert total > 20
+    assert total > 10, total  # enough write calls to cut the apply at several steps
     for limit in sorted({1, total // 4, total // 2, 3 * total // 4, total - 1}):
         client = InterruptingClient(server.url, server.admin_username, server.admin_password, limit=limit)
         with client, pytest.raises(TemporaryError):

@@ -126,14 +126,70 @@ def test_stats_cache_falls_back_to_stale_stats(tmp_path: Path, monkeypatch: pyte
     path = tmp_path / "w.duckdb"
     path.write_bytes(b"x")
     cache = duckdb_estimate.StatsCache()
-    monkeypatch.setattr(duckdb_estimate, "load_stats_isolated", lambda _p: dict(STATS))
-    assert cache.get(path) == STATS
+    monkeypatch.setattr(duckdb_estimate, "load_stats_isolated", lambda _p, _s: dict(STATS))
+    assert cache.get(path, frozenset({"acme"})) == STATS
     os.utime(path, (1, 1))  # the file changed, and reading it now fails
 
-    def fail(_p: Path) -> None:
+    def fail(_p: Path, _s: list[str]) -> None:
         raise RuntimeError("locked")
 
     monkeypatch.setattr(duckdb_estimate, "load_stats_isolated", fail)
     monkeypatch.setattr(duckdb_estimate.time, "sleep", lambda _s: None)
-    assert cache.get(path) == STATS
-    assert duckdb_estimate.StatsCache().get(path) == {}
+    assert cache.get(path, frozenset({"acme"})) == STATS
+    assert duckdb_estimate.StatsCache().get(path, frozenset({"acme"})) == {}
+
+
+def test_stats_cache_loads_each_schema_once_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supertenant.metering import duckdb_estimate
+
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(b"x")
+    asked: list[list[str]] = []
+
+    def load(_p: Path, schemas: list[str]) -> dict[str, duckdb_estimate.TableStats]:
+        asked.append(schemas)
+        return {
+            f"{s}.t": duckdb_estimate.TableStats(rows=len(asked), column_widths={"c": 8.0}) for s in schemas
+        }
+
+    monkeypatch.setattr(duckdb_estimate, "load_stats_isolated", load)
+    cache = duckdb_estimate.StatsCache()
+    assert set(cache.get(path, frozenset({"a"}))) == {"a.t"}
+    assert set(cache.get(path, frozenset({"a", "b"}))) == {"a.t", "b.t"}
+    assert cache.get(path, frozenset({"b"}))["a.t"].rows == 1  # nothing loaded again
+    assert asked == [["a"], ["b"]]
+    os.utime(path, (1, 1))
+    assert set(cache.get(path, frozenset({"b"}))) == {"b.t"}  # what was read of the old file is gone
+    assert asked[-1] == ["b"]
+
+
+def test_referenced_schemas_are_the_tables_schemas_without_ctes() -> None:
+    from supertenant.metering.duckdb_estimate import referenced_schemas
+
+    sql = 'WITH x AS (SELECT 1) SELECT * FROM "Acme"."v" JOIN w ON true JOIN x ON true'
+    assert referenced_schemas(sql, "tenant") == {"acme", "tenant"}
+    assert referenced_schemas("SELECT 1") == frozenset()
+    assert referenced_schemas("SELEC FROM (", "t") == frozenset()
+
+
+def test_load_stats_reads_only_the_schemas_asked_for_in_a_child_process(tmp_path: Path) -> None:
+    import duckdb
+
+    from supertenant.metering.duckdb_estimate import load_stats_isolated
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    for schema in ("acme", "globex"):
+        con.execute(f"CREATE SCHEMA {schema}")
+        con.execute(f"CREATE TABLE {schema}.t (n BIGINT, label VARCHAR)")
+        con.execute(f"INSERT INTO {schema}.t VALUES (1, 'abcd'), (2, 'ab')")  # noqa: S608
+        con.execute(f"CREATE VIEW {schema}.v AS SELECT n FROM {schema}.t WHERE n > 1")  # noqa: S608
+    con.close()
+    stats = load_stats_isolated(path, ["acme"])
+    assert set(stats) == {"acme.t", "acme.v"}
+    assert stats["acme.t"].rows == 2
+    assert stats["acme.t"].column_widths == {"n": 8.0, "label": 2.0 + 3.0}  # 2 + average UTF-8 length
+    assert stats["acme.v"].rows == 1
+    assert set(load_stats_isolated(path, [])) == set()

@@ -94,3 +94,49 @@ def test_same_spec_same_bytes(tmp_path: Path) -> None:
     configs = [dataset_import_config(spec, view, database_uuid) for view in dataset_views()]
     database = database_config(database_essence(spec, tmp_path), database_uuid)
     assert dataset_bundle(database, configs) == dataset_bundle(database, configs)
+
+
+def test_dashboard_bundle_holds_charts_and_dashboards_by_uuid(
+    tmp_path: Path,
+) -> None:
+    """The files ``POST /api/v1/dashboard/import/`` reads (the real import runs in the integration tests)."""
+    from supertenant.provision.bundle import chart_config, dashboard_bundle, dashboard_config
+
+    spec = duckdb_spec()
+    database_uuid = str(object_uuid(spec.slug, "database"))
+    view = dataset_views()[0]
+    dataset = dataset_import_config(spec, view, database_uuid)
+    body = {
+        "slice_name": "コスト",
+        "viz_type": "big_number_total",
+        "params": '{"metric": "cost", "datasource": "7__table"}',
+        "query_context": '{"datasource": {"id": 7, "type": "table"}}',
+        "datasource_id": 7,
+        "datasource_type": "table",
+    }
+    chart = chart_config("0b5c9a2e-7d7e-4a53-9a55-4f1f4f1a3b2c", dataset["uuid"], body)
+    position = {"CHART-kpi": {"type": "CHART", "meta": {"chartId": 1, "uuid": chart["uuid"]}}}
+    dashboard = dashboard_config(
+        title="概要",
+        slug="acme-overview",
+        uuid="5e7f2b8a-1c3d-4e5f-8a9b-0c1d2e3f4a5b",
+        position=position,
+        metadata={},
+    )
+    payload = dashboard_bundle(
+        database_config(database_essence(spec, tmp_path), database_uuid), [dataset], [chart], [dashboard]
+    )
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        files = {
+            name.removeprefix(f"{BUNDLE_ROOT}/"): yaml.safe_load(archive.read(name))
+            for name in archive.namelist()
+        }
+    assert files["metadata.yaml"]["type"] == "Dashboard"
+    assert files[f"charts/{chart['uuid']}.yaml"] == chart
+    assert files[f"dashboards/{dashboard['uuid']}.yaml"]["position"] == position
+    assert f"datasets/{spec.database_name}/{view.name}.yaml" in files
+    # the fields Superset's ImportV1ChartSchema and ImportV1DashboardSchema require
+    assert {"slice_name", "viz_type", "uuid", "version", "dataset_uuid"} <= set(chart)
+    assert {"dashboard_title", "uuid", "version"} <= set(dashboard)
+    assert chart["params"] == {"metric": "cost", "datasource": "7__table"}  # a mapping, as the schema wants
+    assert chart["is_managed_externally"] is False  # tenant editors may still change it

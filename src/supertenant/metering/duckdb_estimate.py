@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,31 +97,49 @@ def duckdb_path(url: str) -> Path | None:
     return Path(rest) if rest and rest != ":memory:" else None
 
 
+def referenced_schemas(sql: str, default_schema: str | None = None) -> frozenset[str]:
+    """The lower-case schemas whose tables ``sql`` reads (what `estimate_bytes` needs stats of)."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return frozenset()
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    return frozenset(
+        (table.db or default_schema or "main").lower()
+        for table in tree.find_all(exp.Table)
+        if table.name and table.name.lower() not in ctes
+    )
+
+
 class StatsCache:
-    """Row counts and column widths per DuckDB file, re-read when the file changes."""
+    """Row counts and column widths per DuckDB file and schema, read when first needed.
+
+    Only the schemas a statement reads are loaded: a demo or benchmark file holds one schema per
+    tenant, and reading every view of 200 schemas took each web worker minutes of CPU. A changed
+    file (new modification time) drops what was read of it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[Path, tuple[float, dict[str, TableStats]]] = {}
+        # path → (mtime, stats by "schema.table", schemas loaded)
+        self._cache: dict[Path, tuple[float, dict[str, TableStats], frozenset[str]]] = {}
 
-    def version(self, path: Path) -> float | None:
-        """The file modification time the cached stats were read at (None: none cached)."""
-        with self._lock:
-            cached = self._cache.get(path)
-        return cached[0] if cached else None
-
-    def get(self, path: Path) -> dict[str, TableStats]:
+    def get(self, path: Path, schemas: frozenset[str]) -> dict[str, TableStats]:
         try:
             mtime = path.stat().st_mtime
         except OSError:
             return {}
         with self._lock:
             cached = self._cache.get(path)
-            if cached and cached[0] == mtime:
-                return cached[1]
+        fresh = cached is not None and cached[0] == mtime
+        if cached is not None and fresh and schemas <= cached[2]:
+            return cached[1]
+        missing = schemas - cached[2] if cached is not None and fresh else schemas
+        if not missing:  # a statement that reads no table
+            return cached[1] if cached is not None and fresh else {}
         for attempt in range(3):
             try:
-                stats = load_stats_isolated(path)
+                loaded = load_stats_isolated(path, sorted(missing))
                 break
             except Exception as exc:  # e.g. the file is being rewritten, or DuckDB refuses a 2nd config
                 log.warning(
@@ -132,21 +150,30 @@ class StatsCache:
             # stale stats are better than none; with none, each table counts its 10 MiB minimum
             return cached[1] if cached else {}
         with self._lock:
-            self._cache[path] = (mtime, stats)
-        return stats
+            current = self._cache.get(path)
+            if current is not None and current[0] == mtime:
+                merged = current[1] | loaded
+                self._cache[path] = (mtime, merged, current[2] | missing)
+            else:
+                merged = loaded
+                self._cache[path] = (mtime, merged, missing)
+        return merged
 
 
-def load_stats_isolated(path: Path, timeout: float = 120.0) -> dict[str, TableStats]:
+def load_stats_isolated(path: Path, schemas: list[str], timeout: float = 120.0) -> dict[str, TableStats]:
     """`load_stats` in a child process.
 
     Inside Superset the warehouse file is open through duckdb_engine, and DuckDB refuses a second
     connection to the same file in one process with a different configuration ("Can't open a
     connection to same database file with a different configuration"): a chart query racing the
     estimate would fail. A child process has its own DuckDB instance; read-only opens from several
-    processes are allowed. This runs once per file and process, and again only when the file changes.
+    processes are allowed. This runs once per file, schema and process, and again only when the
+    file changes.
     """
+    if not schemas:
+        return {}
     result = subprocess.run(
-        [sys.executable, "-m", "supertenant.metering.duckdb_estimate", str(path)],
+        [sys.executable, "-m", "supertenant.metering.duckdb_estimate", str(path), *schemas],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -158,8 +185,9 @@ def load_stats_isolated(path: Path, timeout: float = 120.0) -> dict[str, TableSt
     return {key: TableStats(rows=int(v["rows"]), column_widths=v["column_widths"]) for key, v in raw.items()}
 
 
-def load_stats(path: Path) -> dict[str, TableStats]:
-    """Every table and view of a DuckDB file: row count and average column width (read-only)."""
+def load_stats(path: Path, schemas: Collection[str] | None = None) -> dict[str, TableStats]:
+    """Row count and average column width of every table and view of a DuckDB file, or of the
+    given (lower-case) schemas only; read-only."""
     import duckdb
 
     stats: dict[str, TableStats] = {}
@@ -167,10 +195,14 @@ def load_stats(path: Path) -> dict[str, TableStats]:
     # open the file in one process at the same time.
     con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
     try:
-        relations = con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables"
-            " WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"
-        ).fetchall()
+        relations = [
+            (schema, table)
+            for schema, table in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+                " WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"
+            ).fetchall()
+            if schemas is None or schema.lower() in schemas
+        ]
         for schema, table in relations:
             cols = con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns"
@@ -196,5 +228,5 @@ def load_stats(path: Path) -> dict[str, TableStats]:
 
 
 if __name__ == "__main__":  # the child process of `load_stats_isolated`
-    found = load_stats(Path(sys.argv[1]))
+    found = load_stats(Path(sys.argv[1]), set(sys.argv[2:]) if len(sys.argv) > 2 else None)
     print(json.dumps({k: {"rows": v.rows, "column_widths": dict(v.column_widths)} for k, v in found.items()}))

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 import structlog
 
 from supertenant.metering import store
-from supertenant.metering.duckdb_estimate import StatsCache, duckdb_path, estimate_bytes
+from supertenant.metering.duckdb_estimate import StatsCache, duckdb_path, estimate_bytes, referenced_schemas
 from supertenant.metering.events import UsageEvent
 
 log = structlog.get_logger(__name__)
@@ -201,10 +201,14 @@ class Recorder:
 
     def _estimate(self, path: Path, sql: str, schema: str | None) -> int:
         """Parsing SQL is the flusher's main cost; dashboards send the same statements again and again."""
-        stats = self._stats.get(path)
-        key = (str(path), self._stats.version(path), sql, schema)  # a changed file: new keys
+        try:
+            version: float | None = path.stat().st_mtime
+        except OSError:
+            version = None
+        key = (str(path), version, sql, schema)  # a changed file: new keys
         found = self._estimates.get(key)
         if found is None:
+            stats = self._stats.get(path, referenced_schemas(sql, schema))
             if len(self._estimates) >= ESTIMATE_CACHE_SIZE:
                 self._estimates.clear()
             found = self._estimates[key] = estimate_bytes(sql, stats, schema)

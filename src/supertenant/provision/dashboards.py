@@ -12,13 +12,15 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal
 
-from supertenant.errors import OwnershipError
+from supertenant.errors import NotFoundError, OwnershipError
+from supertenant.provision import bundle
 from supertenant.superset_api.client import JSON, SupersetClient
 from supertenant.templates import registry
 from supertenant.templates.errors import TemplateError
 from supertenant.templates.protocol import ChartPayload, DashboardTemplate, RenderContext, RenderedChart
 
 Record = Callable[..., bool]  # (action, kind, key, **detail) -> perform?
+Importer = Callable[[list[JSON], list[JSON]], None]  # (chart configs, dashboard configs): one import
 MARKER = "supertenant_template"
 
 
@@ -28,6 +30,17 @@ def _loads(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def comparable(params: dict[str, Any]) -> dict[str, Any]:
+    """Chart params as compared with a template's render.
+
+    Superset's chart importer gives every chart an ``annotation_layers`` list (empty when it had
+    none); an empty list there means the same as no key.
+    """
+    if params.get("annotation_layers") == []:
+        return {k: v for k, v in params.items() if k != "annotation_layers"}
+    return params
 
 
 def untouched_render(params: dict[str, Any], ctx: RenderContext) -> dict[str, Any] | None:
@@ -48,10 +61,11 @@ def chart_action(
     """Decide one chart's fate (PURE): create, update (still a template render), keep (user-made), none."""
     if existing is None:
         return "create"
-    current = _loads(existing.get("params"))
-    if current == want.params and existing.get("slice_name") == want.slice_name:
+    current = comparable(_loads(existing.get("params")))
+    if current == comparable(want.params) and existing.get("slice_name") == want.slice_name:
         return "none"
-    if untouched_render(current, ctx) == current:
+    render = untouched_render(current, ctx)
+    if render is not None and comparable(render) == current:
         return "update"
     return "keep"
 
@@ -59,8 +73,16 @@ def chart_action(
 class DashboardInstantiator:
     """Creates or updates the charts and dashboard of one dashboard template for one tenant."""
 
-    def __init__(self, client: SupersetClient, slug: str, record: Record, dry_run: bool) -> None:
+    def __init__(
+        self,
+        client: SupersetClient,
+        slug: str,
+        record: Record,
+        dry_run: bool,
+        importer: Importer | None = None,
+    ) -> None:
         self.client = client
+        self.importer = importer
         self.slug = slug
         self.record = record
         self.dry_run = dry_run
@@ -80,10 +102,7 @@ class DashboardInstantiator:
         for the charts.
         """
         uuids = [str(t.dashboard_uuid(self.slug)) for t in templates]
-        rows = self.client.iter_list(
-            "dashboard", filters=[{"col": "uuid", "opr": "in", "value": uuids}], columns=["id", "uuid"]
-        )
-        self._dashboards = {str(r["uuid"]): int(r["id"]) for r in rows if str(r.get("uuid")) in set(uuids)}
+        self._dashboards = self._dashboards_by_uuid(uuids)
         self._prefetched.update(uuids)
         missing = [
             t.slug(self.slug) for t in templates if str(t.dashboard_uuid(self.slug)) not in self._dashboards
@@ -96,6 +115,102 @@ class DashboardInstantiator:
         chart_uuids = [str(t.chart_uuid(self.slug, slot.key)) for t in templates for slot in t.slots()]
         self._charts = self._charts_by_uuid(chart_uuids)
         self._prefetched.update(chart_uuids)
+
+    def converge_all(self, templates: list[DashboardTemplate], ctx: RenderContext) -> dict[str, int | None]:
+        """Every template's dashboard id (None in a dry run that would create it), by template name.
+
+        Templates whose dashboard and charts are all still missing (a tenant's first apply, or a new
+        template) are created together by one dashboard import when an ``importer`` is set; the
+        others converge one by one. Needs :meth:`prefetch` first.
+        """
+        fresh = [t for t in templates if self._fresh(t)] if self.importer is not None else []
+        found = self._import_fresh(fresh, ctx) if fresh else {}
+        for template in templates:
+            if template not in fresh:
+                found[template.name] = self.converge(template, ctx)
+        return found
+
+    def _fresh(self, template: DashboardTemplate) -> bool:
+        """Nothing of ``template`` exists for this tenant yet, and its slug is free (as prefetched)."""
+        if self._dashboards is None or self._charts is None:
+            return False
+        uuid = str(template.dashboard_uuid(self.slug))
+        charts = [str(template.chart_uuid(self.slug, slot.key)) for slot in template.slots()]
+        return (
+            uuid in self._prefetched
+            and uuid not in self._dashboards
+            and template.slug(self.slug) not in self._slug_taken
+            and set(charts) <= self._prefetched
+            and not any(c in self._charts for c in charts)
+        )
+
+    def _import_fresh(self, templates: list[DashboardTemplate], ctx: RenderContext) -> dict[str, int | None]:
+        """One ``POST /api/v1/dashboard/import/`` for these templates' dashboards and charts.
+
+        The bundle places charts by UUID; Superset gives them ids on import and links them to their
+        dashboard. Chart ids inside the dashboard's metadata (filter scopes) are not rewritten by
+        Superset's importer, so each dashboard then gets its layout once more with the real ids.
+        """
+        assert self.importer is not None
+        performed = True
+        planned: list[tuple[DashboardTemplate, dict[str, ChartPayload]]] = []
+        for template in templates:
+            performed &= self.record("create", "dashboard", template.slug(self.slug), template=template.ref)
+            payloads = registry.DEFAULT.render_slots(template, ctx)
+            for payload in payloads.values():
+                performed &= self.record(
+                    "create", "chart", payload.slice_name, template=payload.params[MARKER]["name"]
+                )
+            planned.append((template, payloads))
+        if not performed:
+            return {template.name: None for template in templates}
+        charts: list[JSON] = []
+        dashboards: list[JSON] = []
+        provisional = 0
+        for template, payloads in planned:
+            rendered: dict[str, RenderedChart] = {}
+            for key, payload in payloads.items():
+                uuid = str(template.chart_uuid(self.slug, key))
+                provisional += 1  # unique within the bundle; replaced by Superset's ids below
+                rendered[key] = RenderedChart(id=provisional, uuid=uuid, slice_name=payload.slice_name)
+                dataset_uuid = ctx.datasets[payload.dataset_name].uuid
+                charts.append(bundle.chart_config(uuid, dataset_uuid, payload.chart_body()))
+            layout = template.render(ctx, rendered)
+            dashboards.append(
+                bundle.dashboard_config(
+                    title=layout.dashboard_title,
+                    slug=layout.slug,
+                    uuid=layout.uuid,
+                    position=layout.position_json,
+                    metadata=layout.json_metadata,
+                )
+            )
+        self.importer(charts, dashboards)
+        dashboard_ids = self._dashboards_by_uuid([d["uuid"] for d in dashboards])
+        chart_rows = self._charts_by_uuid([c["uuid"] for c in charts])
+        found: dict[str, int | None] = {}
+        for template, payloads in planned:
+            uuid = str(template.dashboard_uuid(self.slug))
+            if uuid not in dashboard_ids:
+                raise NotFoundError(f"dashboard {template.slug(self.slug)!r} is missing after its import")
+            rendered = {}
+            for key, payload in payloads.items():
+                chart_uuid = str(template.chart_uuid(self.slug, key))
+                if chart_uuid not in chart_rows:
+                    raise NotFoundError(f"chart {payload.slice_name!r} is missing after its import")
+                rendered[key] = RenderedChart(
+                    id=int(chart_rows[chart_uuid]["id"]), uuid=chart_uuid, slice_name=payload.slice_name
+                )
+            self.created.add(dashboard_ids[uuid])
+            self._dashboard_layout(template, ctx, dashboard_ids[uuid], rendered)
+            found[template.name] = dashboard_ids[uuid]
+        return found
+
+    def _dashboards_by_uuid(self, uuids: list[str]) -> dict[str, int]:
+        rows = self.client.iter_list(
+            "dashboard", filters=[{"col": "uuid", "opr": "in", "value": uuids}], columns=["id", "uuid"]
+        )
+        return {str(r["uuid"]): int(r["id"]) for r in rows if str(r.get("uuid")) in set(uuids)}
 
     def converge(self, template: DashboardTemplate, ctx: RenderContext) -> int | None:
         """Returns the dashboard id (None in a dry run that would create it)."""

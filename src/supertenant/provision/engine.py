@@ -496,18 +496,39 @@ class _Run:
             self.client.put(f"/api/v1/rowlevelsecurity/{found['id']}", body)
 
     def dashboards(self, templates: list[DashboardTemplate]) -> None:
-        instantiator = DashboardInstantiator(self.client, self.spec.slug, self.change, self.dry_run)
+        instantiator = DashboardInstantiator(
+            self.client, self.spec.slug, self.change, self.dry_run, importer=self._import_dashboards
+        )
         if PLACEHOLDER_ID in self.state.datasets.values():
             for template in templates:  # a dry run that would create the datasets first
                 self.change("create", "dashboard", template.slug(self.spec.slug), template=template.ref)
             return
         ctx = self.render_context()
         instantiator.prefetch(templates)
-        for template in templates:
-            dashboard_id = instantiator.converge(template, ctx)
+        for name, dashboard_id in instantiator.converge_all(templates, ctx).items():
             if dashboard_id is not None:
-                self.state.dashboards[template.name] = dashboard_id
+                self.state.dashboards[name] = dashboard_id
         self.state.home_dashboard_id = self.state.dashboards.get(HOME_TEMPLATE)
+
+    def _import_dashboards(self, charts: list[JSON], dashboards: list[JSON]) -> None:
+        """New dashboards with all their charts in one import (the tenant's datasets already exist:
+        the bundle names them and the database by UUID, and Superset reuses those rows as they are)."""
+        database_uuid = str(object_uuid(self.spec.slug, "database"))
+        payload = bundle.dashboard_bundle(
+            bundle.database_config(desired.database_essence(self.spec, self.base_dir), database_uuid),
+            [
+                desired.dataset_import_config(self.spec, view, database_uuid)
+                for view in desired.dataset_views()
+            ],
+            charts,
+            dashboards,
+        )
+        self.client.request(
+            "POST",
+            "/api/v1/dashboard/import/",
+            files={"formData": ("dashboards.zip", payload, "application/zip")},
+            data={"overwrite": "false"},
+        )
 
     def render_context(self) -> RenderContext:
         metrics = frozenset(m["metric_name"] for m in desired.metric_essence(self.spec))
