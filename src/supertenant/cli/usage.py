@@ -101,32 +101,35 @@ def dashboard(
     ),
     only: list[str] = typer.Option([], "--tenant", help="Refresh only this tenant's (repeatable)"),
 ) -> None:
-    """Refresh the usage aggregates: the "Platform usage & cost" dashboard and each tenant's "Usage"."""
+    """Refresh the usage aggregates: the "Platform usage & cost" dashboard and each tenant's "Usage".
+
+    The beat task `supertenant.metering.refresh_usage_dashboards` runs the same refresh.
+    """
     from supertenant.cli.tenant import admin_client
     from supertenant.metering import platform_dashboard, tenant_dashboard
     from supertenant.metering.pricebook import load_pricebook
 
     settings = get_settings()
     book = load_pricebook(settings.pricebook_path)
-    target = path.resolve() if path else platform_dashboard.default_path(settings.data_dir)
     engine = _engine()
     try:
-        counts = platform_dashboard.export_aggregates(engine, book, target)
-        selected = tenant_dashboard.registry_tenants(engine, only) if tenants or only else []
-        files = {}
-        for tenant in selected:
-            files[tenant.slug] = tenant_dashboard.default_path(settings.data_dir, tenant.slug)
-            tenant_dashboard.export_tenant(engine, book, tenant.slug, files[tenant.slug])
+        result = tenant_dashboard.refresh(
+            engine,
+            book,
+            settings.data_dir,
+            admin_client,
+            platform_path=path.resolve() if path else None,
+            tenants=tenants,
+            only=only,
+        )
     finally:
         engine.dispose()
-    with admin_client() as client:
-        dashboard_id = platform_dashboard.provision(client, target)
-        for tenant in selected:
-            tenant_id = tenant_dashboard.provision(client, tenant, files[tenant.slug])
-            console.print(
-                f"{tenant.slug}: dashboard {tenant_id} ({tenant_dashboard.dashboard_slug(tenant.slug)}), "
-                f"{len(tenant.admin_user_ids)} admin(s)"
-            )
+    for tenant, tenant_id in result.tenants:
+        console.print(
+            f"{tenant.slug}: dashboard {tenant_id} ({tenant_dashboard.dashboard_slug(tenant.slug)}), "
+            f"{len(tenant.admin_user_ids)} admin(s)"
+        )
     console.print(
-        f"aggregates {counts} in {target}; dashboard {dashboard_id} ({platform_dashboard.DASHBOARD_SLUG})"
+        f"aggregates {result.platform_counts} in {result.platform_path}; "
+        f"dashboard {result.platform_dashboard_id} ({platform_dashboard.DASHBOARD_SLUG})"
     )

@@ -8,7 +8,9 @@ TASKS_MODULE = "supertenant.metering.tasks"
 
 
 def beat_schedule(every_seconds: float = 900.0) -> dict[str, dict[str, Any]]:
-    """Collect DuckDB estimates and BigQuery jobs for yesterday and today, every 15 minutes."""
+    """Every 15 minutes: collect DuckDB estimates and BigQuery jobs for yesterday and today, and
+    refresh the usage dashboards (the platform's and each tenant's, as `supertenant usage dashboard`).
+    """
     return {
         "supertenant-collect-duckdb": {
             "task": "supertenant.metering.collect_duckdb",
@@ -16,6 +18,10 @@ def beat_schedule(every_seconds: float = 900.0) -> dict[str, dict[str, Any]]:
         },
         "supertenant-collect-bigquery": {
             "task": "supertenant.metering.collect_bigquery",
+            "schedule": every_seconds,
+        },
+        "supertenant-refresh-usage-dashboards": {
+            "task": "supertenant.metering.refresh_usage_dashboards",
             "schedule": every_seconds,
         },
     }

@@ -6,9 +6,10 @@ import sqlalchemy as sa
 import structlog
 from superset.extensions import celery_app
 
-from supertenant.metering import collect, platform_dashboard
+from supertenant.metering import collect, platform_dashboard, tenant_dashboard
 from supertenant.metering.pricebook import load_pricebook
 from supertenant.settings import get_settings
+from supertenant.superset_api.client import SupersetClient
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,38 @@ def collect_bigquery() -> int:
     return total
 
 
+def refresh_usage_dashboards() -> int:
+    """What `supertenant usage dashboard` does: every aggregate file, then the dashboards over REST.
+
+    As the platform admin (``SUPERTENANT_ADMIN_PASSWORD``, ``SUPERTENANT_SUPERSET_URL``), like the
+    CLI; without the password it does nothing and says so. Returns the tenant dashboards refreshed.
+    """
+    settings = get_settings()
+    if settings.admin_password is None:
+        log.warning("usage_dashboards_skipped", reason="SUPERTENANT_ADMIN_PASSWORD is not set")
+        return 0
+    password = settings.admin_password.get_secret_value()
+
+    def admin_client() -> SupersetClient:
+        return SupersetClient(settings.superset_url, settings.admin_username, password)
+
+    engine = sa.create_engine(settings.resolved_metadata_db_url)
+    try:
+        book = load_pricebook(settings.pricebook_path)
+        result = tenant_dashboard.refresh(engine, book, settings.data_dir, admin_client)
+    finally:
+        engine.dispose()
+    log.info(
+        "usage_dashboards_refreshed",
+        platform_dashboard=result.platform_dashboard_id,
+        tenants=[tenant.slug for tenant, _ in result.tenants],
+    )
+    return len(result.tenants)
+
+
 # Registered without decorators so the functions keep their types (Celery's decorator is untyped).
 celery_app.task(name="supertenant.metering.collect_duckdb", ignore_result=True)(collect_duckdb)
 celery_app.task(name="supertenant.metering.collect_bigquery", ignore_result=True)(collect_bigquery)
+celery_app.task(name="supertenant.metering.refresh_usage_dashboards", ignore_result=True)(
+    refresh_usage_dashboards
+)

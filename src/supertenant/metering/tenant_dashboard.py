@@ -16,15 +16,18 @@ groups. Each run re-reads the registry's admins into the group.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from supertenant.errors import OwnershipError
+from supertenant.metering import platform_dashboard
 from supertenant.metering.platform_dashboard import (
     SCHEMAS,
     _kind_filter,
@@ -37,7 +40,9 @@ from supertenant.provision.permissions import dataset_permission
 from supertenant.registry import store
 from supertenant.registry.tables import usage_events, warehouse_costs
 from supertenant.superset_ext.policy import usage_database_name, usage_uuid
+from supertenant.templates.charts.table import _table_queries
 from supertenant.templates.layout import Component, position_json
+from supertenant.templates.querycontext import BuildQuery, build_query_context, timeseries_queries
 
 DASHBOARD_TITLE = "Usage"
 
@@ -167,6 +172,33 @@ def chart_specs() -> list[tuple[str, str, str, dict[str, Any], int]]:
     ]
 
 
+# The buildQuery mirror of each viz type the charts use (templates/querycontext.py, charts/table.py).
+QUERY_BUILDERS: dict[str, BuildQuery] = {
+    "echarts_timeseries_bar": timeseries_queries,
+    "echarts_timeseries_line": timeseries_queries,
+    "table": _table_queries,
+}
+
+
+def chart_body(params: dict[str, Any], dataset_id: int, title: str, dashboard_id: int) -> dict[str, Any]:
+    """The chart as `POST/PUT /api/v1/chart/` want it, with the query context Explore would save (pure).
+
+    Superset answers `GET /api/v1/chart/<id>/data/` (cache warm-up, reports, thumbnails) from the
+    saved ``query_context``; a chart without one can only be rendered by the frontend.
+    """
+    form = {**params, "datasource": f"{dataset_id}__table", "adhoc_filters": params.get("adhoc_filters", [])}
+    query_context = build_query_context(copy.deepcopy(form), QUERY_BUILDERS[params["viz_type"]])
+    return {
+        "slice_name": title,
+        "viz_type": params["viz_type"],
+        "datasource_id": dataset_id,
+        "datasource_type": "table",
+        "params": json.dumps(form),
+        "query_context": json.dumps(query_context, sort_keys=True),
+        "dashboards": [dashboard_id],
+    }
+
+
 def provision(client: Any, tenant: TenantUsage, path: Path) -> int:
     """Create or update the tenant's database, datasets, charts, dashboard and grant; the dashboard id."""
     slug = tenant.slug
@@ -177,20 +209,7 @@ def provision(client: Any, tenant: TenantUsage, path: Path) -> int:
     existing = _charts_by_uuid(client, [str(usage_uuid(slug, "chart", key)) for key, *_ in chart_specs()])
     components: list[list[Component]] = [[], []]
     for index, (key, title, dataset, params, width) in enumerate(chart_specs()):
-        dataset_id = datasets[dataset]
-        full = {
-            **params,
-            "datasource": f"{dataset_id}__table",
-            "adhoc_filters": params.get("adhoc_filters", []),
-        }
-        body = {
-            "slice_name": title,
-            "viz_type": params["viz_type"],
-            "datasource_id": dataset_id,
-            "datasource_type": "table",
-            "params": json.dumps(full),
-            "dashboards": [dashboard_id],
-        }
+        body = chart_body(params, datasets[dataset], title, dashboard_id)
         chart_uuid = str(usage_uuid(slug, "chart", key))
         if chart_uuid in existing:
             chart_id = existing[chart_uuid]
@@ -302,3 +321,46 @@ def _ensure_grant(client: Any, tenant: TenantUsage, datasets: dict[str, int]) ->
         client.post("/api/v1/security/groups/", body)
     else:
         client.put(f"/api/v1/security/groups/{group['id']}", body)
+
+
+# --- the refresh `supertenant usage dashboard` and the beat task run ------------------------------
+
+
+@dataclass
+class Refreshed:
+    """What one refresh wrote and built."""
+
+    platform_path: Path
+    platform_counts: dict[str, int]
+    platform_dashboard_id: int = 0
+    tenants: list[tuple[TenantUsage, int]] = field(default_factory=list)  # (tenant, dashboard id)
+
+
+def refresh(
+    engine: sa.engine.Engine,
+    book: PriceBook,
+    data_dir: Path,
+    client_factory: Callable[[], AbstractContextManager[Any]],
+    *,
+    platform_path: Path | None = None,
+    tenants: bool = True,
+    only: Iterable[str] = (),
+) -> Refreshed:
+    """Rewrite the platform's and each tenant's aggregate files, then converge their Superset objects.
+
+    The files first (metadata DB only), then one admin session over REST (``client_factory``).
+    ``tenants=False`` and no ``only``: the platform dashboard alone; ``only``: just those tenants.
+    """
+    only = list(only)
+    target = platform_path or platform_dashboard.default_path(data_dir)
+    counts = platform_dashboard.export_aggregates(engine, book, target)
+    selected = registry_tenants(engine, only) if tenants or only else []
+    files = {t.slug: default_path(data_dir, t.slug) for t in selected}
+    for tenant in selected:
+        export_tenant(engine, book, tenant.slug, files[tenant.slug])
+    result = Refreshed(target, counts)
+    with client_factory() as client:
+        result.platform_dashboard_id = platform_dashboard.provision(client, target)
+        for tenant in selected:
+            result.tenants.append((tenant, provision(client, tenant, files[tenant.slug])))
+    return result
