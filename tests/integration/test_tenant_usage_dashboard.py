@@ -210,3 +210,107 @@ def test_platform_admin_sees_every_tenants_usage_dashboard(usage: dict[str, Any]
             assert admin.get(f"/api/v1/dashboard/{usage[slug]['dashboard']}")["result"]["id"]
             by_tenant = events_by_tenant(admin, usage[slug]["datasets"]["usage_daily"])
             assert set(by_tenant) == {slug}
+
+
+def test_usage_charts_answer_from_their_saved_query_context(
+    usage: dict[str, Any], server: Server, tenants: Tenants
+) -> None:
+    """`GET /api/v1/chart/<id>/data/` (warm-up, reports, thumbnails) runs the saved query_context."""
+    mine = usage[A]
+    with tenants.login(server, A, "admin") as client:
+        for chart_id in mine["charts"]:
+            response = raw(client, "GET", f"/api/v1/chart/{chart_id}/data/")
+            assert response.status_code == 200, (chart_id, response.text[:300])
+            assert all(r.get("error") is None for r in response.json()["result"]), chart_id
+
+
+GONE = "usage-gone"
+GONE_SPEC = """
+slug: {slug}
+name: Usage gone
+locale: en
+warehouse:
+  engine: duckdb
+  path: {path}
+  schema: usage_gone
+  account_ids: ["678-901-2345"]
+users:
+  - {{email: admin@{slug}.example, role: admin}}
+  - {{email: viewer@{slug}.example, role: viewer}}
+"""
+
+
+def usage_objects(admin: SupersetClient, slug: str) -> dict[str, Any]:
+    """Every usage object of the tenant that exists, by its derived UUID or name (None when gone)."""
+
+    def by_uuid(resource: str, value: str) -> int | None:
+        rows = admin.iter_list(resource, filters=[{"col": "uuid", "opr": "eq", "value": value}])
+        ids = [int(r["id"]) for r in rows if str(r.get("uuid")) == value]
+        return ids[0] if ids else None
+
+    database = admin.find_one("database", "database_name", f"_usage_{slug}")
+    role = admin.find_one("security/roles", "name", tenant_dashboard.role_name(slug))
+    group = admin.find_one("security/groups", "name", tenant_dashboard.group_name(slug))
+    return {
+        "database": database["id"] if database else None,
+        "datasets": {t: by_uuid("dataset", str(usage_uuid(slug, "dataset", t))) for t in SCHEMA_TABLES},
+        "charts": {
+            key: by_uuid("chart", str(usage_uuid(slug, "chart", key)))
+            for key, *_ in tenant_dashboard.chart_specs()
+        },
+        "dashboard": by_uuid("dashboard", str(usage_uuid(slug, "dashboard"))),
+        "role": role["id"] if role else None,
+        "group": group["id"] if group else None,
+    }
+
+
+SCHEMA_TABLES = ("usage_daily", "users_daily", "cost_daily")
+
+
+def test_tenant_delete_removes_its_usage_dashboard_and_nothing_of_another(
+    usage: dict[str, Any], server: Server, engine: sa.engine.Engine, tmp_path: Path
+) -> None:
+    from supertenant.metering.pricebook import load_pricebook
+    from supertenant.provision.engine import Provisioner
+    from supertenant.provision.teardown import Teardown
+    from supertenant.spec.loader import parse_spec
+    from supertenant.warehouse.local import write_sample
+
+    warehouse = tmp_path / "gone.duckdb"
+    write_sample(warehouse, schema="usage_gone", accounts=["678-901-2345"], days=30)
+    spec = parse_spec(GONE_SPEC.format(slug=GONE, path=warehouse), source=f"{GONE}.yaml")
+    with server.admin() as admin:
+        Provisioner(admin).apply(spec, tmp_path)
+        # the same refresh the CLI and the beat task run, for the new tenant only
+        result = tenant_dashboard.refresh(
+            engine, load_pricebook(None), server.root, server.admin, only=[GONE]
+        )
+        assert [t.slug for t, _ in result.tenants] == [GONE]
+        gone = usage_objects(admin, GONE)
+        assert all(gone["datasets"].values()), gone
+        assert all(gone["charts"].values()), gone
+        assert all(gone[kind] for kind in ("database", "dashboard", "role", "group")), gone
+        others = {slug: usage_objects(admin, slug) for slug in (A, B)}
+        gone_file = tenant_dashboard.default_path(server.root, GONE)
+        assert gone_file.exists()
+
+        changes = Teardown(admin, GONE, data_dir=server.root).run()
+
+        kinds = {c.kind for c in changes}
+        assert {"dashboard", "chart", "dataset", "database", "roles", "groups", "file"} <= kinds, kinds
+        after = usage_objects(admin, GONE)
+        assert after == {
+            "database": None,
+            "datasets": dict.fromkeys(SCHEMA_TABLES),
+            "charts": {key: None for key, *_ in tenant_dashboard.chart_specs()},
+            "dashboard": None,
+            "role": None,
+            "group": None,
+        }
+        assert not gone_file.exists()
+        for slug in (A, B):  # the other tenants' usage objects and files are untouched
+            assert usage_objects(admin, slug) == others[slug], slug
+            assert all(others[slug]["charts"].values()), slug
+            assert others[slug]["group"], slug
+            assert tenant_dashboard.default_path(server.root, slug).exists()
+            assert events_by_tenant(admin, others[slug]["datasets"]["usage_daily"]).keys() == {slug}

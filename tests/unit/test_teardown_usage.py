@@ -176,6 +176,7 @@ def test_a_usage_database_with_a_foreign_uuid_is_refused(tmp_path: Path) -> None
     with pytest.raises(OwnershipError, match="_usage_a"):
         Teardown(fake, "a", data_dir=tmp_path).run()  # type: ignore[arg-type]
     assert fake.deleted == []
+    assert fake.puts == []  # not left marked as being deleted
 
 
 def test_the_usage_file_defaults_to_the_settings_data_dir(

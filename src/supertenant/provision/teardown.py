@@ -56,14 +56,15 @@ class Teardown:
             raise NotFoundError(
                 f"tenant {self.slug!r} is not in the registry; nothing of it is managed"
             ) from None
+        usage_file = self.usage_file()  # settings read before anything is deleted
+        database = self._database()  # both refuse a database of the name that is not the tenant's
+        usage_database = self._usage_database()
         if not dry_run and record.get("status") != "deleting":
             # The scheduled usage-dashboard refresh skips tenants being deleted (registry_tenants).
             self.client.put(f"/api/v1/supertenant/tenants/{self.slug}", record | {"status": "deleting"})
         members = self.client.get(f"/api/v1/supertenant/tenants/{self.slug}/members")["result"]
         member_ids = {int(m["user_id"]) for m in members}
-        database = self._database()
         datasets = self._datasets(database)
-        usage_database = self._usage_database()
         usage_datasets = self._datasets(usage_database)
         charts = self._charts(datasets + usage_datasets, member_ids)
         dashboards = self._dashboards(member_ids)
@@ -93,7 +94,6 @@ class Teardown:
             if not dry_run:
                 with contextlib.suppress(NotFoundError):  # already gone after an interrupted delete
                     self.client.delete(f"/api/v1/{resource}/{object_id}")
-        usage_file = self.usage_file()
         if usage_file.exists():  # only once Superset no longer has a database on it
             changes.append(Change(action="delete", kind="file", key=str(usage_file)))
             if not dry_run:
