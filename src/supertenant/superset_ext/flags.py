@@ -9,7 +9,9 @@ reports) act at three levels:
    flags narrowed (``ALERT_REPORTS``, ``ALLOW_FULL_CSV_EXPORT``), the menu and
    the permission list in the bootstrap payload, so no link leads to a refusal.
 3. A request guard: ``/sqllab/``, ``/explore/`` and their APIs are refused for a
-   tenant whose feature is off, even if a permission slipped into a role.
+   tenant whose feature is off, even if a permission slipped into a role; so is
+   Explore's save through the chart API (a new chart, or a chart's query changed),
+   which the editor's ``Chart.can_write`` would otherwise allow.
 
 Everything here except the two adapters at the bottom is pure.
 """
@@ -57,9 +59,19 @@ FEATURE_ROUTES: Mapping[str, tuple[str, ...]] = {
         "/superset/explore",
         "/superset/explore_json",
         "/api/v1/explore",
+        "/chart/add",  # the new-chart page: a dataset and a chart type, then straight into Explore
     ),
 }
 FEATURE_LABELS: Mapping[str, str] = {"sql_lab": "SQL Lab", "explore": "Explore"}
+
+# Explore's save goes through the chart API, which an editor's ``Chart.can_write`` opens whatever
+# the features say (it also covers chart properties: name, owners, description, cache timeout).
+# With Explore off, creating a chart, or changing what a chart queries, is Explore and is refused.
+_CHART_CREATE = re.compile(r"^/api/v1/chart/?$")
+_CHART_UPDATE = re.compile(r"^/api/v1/chart/\d+/?$")
+CHART_QUERY_FIELDS = frozenset(
+    {"viz_type", "params", "query_context", "query_context_generation", "datasource_id", "datasource_type"}
+)
 
 # Menu entries (Flask-AppBuilder names) of SQL Lab, registered by Superset's initialization.
 SQL_LAB_MENU = frozenset({"SQL Lab", "SQL Editor", "Saved Queries", "Query Search"})
@@ -98,6 +110,24 @@ def refused_feature(path: str, features: Mapping[str, bool]) -> str | None:
         if any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes):
             return feature
     return None
+
+
+def is_chart_save(path: str, method: str) -> bool:
+    """A request that may save a chart (create one, or update one); its body decides for updates."""
+    path = _normalise(path)
+    return (method == "POST" and bool(_CHART_CREATE.match(path))) or (
+        method == "PUT" and bool(_CHART_UPDATE.match(path))
+    )
+
+
+def refused_chart_save(path: str, method: str, fields: Iterable[str], features: Mapping[str, bool]) -> bool:
+    """Is this Explore's chart save (a new chart, or a chart's query changed) while Explore is off?
+
+    ``fields`` are the top-level keys of the request's JSON body.
+    """
+    if features.get("explore", DEFAULT_FEATURES["explore"]) or not is_chart_save(path, method):
+        return False
+    return method == "POST" or bool(set(fields) & CHART_QUERY_FIELDS)
 
 
 def hidden_permissions(features: Mapping[str, bool]) -> frozenset[Permission]:
@@ -179,7 +209,13 @@ def feature_guard() -> Any:
     tenant = current_tenant()
     if tenant is None:
         return None
-    feature = refused_feature(request.path, features_of(tenant))
+    features = features_of(tenant)
+    feature = refused_feature(request.path, features)
+    if feature is None and is_chart_save(request.path, request.method):
+        body = request.get_json(silent=True)
+        fields = body.keys() if isinstance(body, dict) else ()
+        if refused_chart_save(request.path, request.method, fields, features):
+            feature = "explore"
     if feature is None:
         return None
     message = f"{FEATURE_LABELS.get(feature, feature)} is not enabled for your organisation."
