@@ -12,6 +12,10 @@ datasets) is held by the role ``<slug>_usage``, given to the tenant's admins thr
 ``<slug>_usage_admins``. The provisioning engine converges the tenant roles' permissions and the
 users' roles exactly, so it would strip a grant made there on the next apply; it never touches
 groups. Each run re-reads the registry's admins into the group.
+
+`refresh` is what `supertenant usage dashboard` and the beat task
+``supertenant.metering.refresh_usage_dashboards`` run; `supertenant tenant delete`
+(provision/teardown.py) removes all of this for the tenant, found by the same names and UUIDs.
 """
 
 from __future__ import annotations
