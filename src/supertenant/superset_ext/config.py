@@ -25,6 +25,7 @@ FEATURE_FLAGS: dict[str, bool] = {
     "TAGGING_SYSTEM": False,
     "ALERT_REPORTS": False,
     "ENABLE_FACTORY_RESET_COMMAND": False,
+    "THUMBNAILS": False,  # needs a headless browser in Celery; off, lists skip its digests (thumbnails.py)
 }
 
 LANGUAGES = {
@@ -125,7 +126,7 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
     """Every Superset config key supertenant sets, as a dict of UPPERCASE names."""
     settings = settings or get_settings()
     production = settings.env is not Environment.DEV
-    from supertenant.superset_ext import bigquery, experience, flags, usage
+    from supertenant.superset_ext import bigquery, experience, flags, thumbnails, usage
     from supertenant.superset_ext.app import init_app
     from supertenant.superset_ext.security import (
         SupertenantSecurityManager,
@@ -180,4 +181,6 @@ def build_superset_config(settings: Settings | None = None) -> dict[str, Any]:
         "ENABLE_UI_THEME_ADMINISTRATION": False,  # a DB "system" theme would override every tenant's
         "GET_FEATURE_FLAGS_FUNC": flags.get_feature_flags,
         "COMMON_BOOTSTRAP_OVERRIDES_FUNC": experience.bootstrap_overrides,
+        # Thumbnails are off: no digest (and its row-level-security lookups) per listed object.
+        **({} if FEATURE_FLAGS.get("THUMBNAILS") else thumbnails.DIGEST_FUNCS_WHILE_OFF),
     }

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from flask import g, has_request_context
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
 from superset.exceptions import SupersetSecurityException
 from superset.security.manager import SupersetSecurityManager
@@ -93,6 +94,32 @@ class SupertenantSecurityManager(TenantSchemaPermissionsMixin, SupersetSecurityM
         if purged:
             log.info("purged tenant schema permissions", count=purged)
         super().sync_role_definitions()
+
+    def user_view_menu_names(self, permission_name: str) -> set[str]:
+        """The views on which the caller's roles (own and through groups) hold ``permission_name``.
+
+        Superset's query puts the permission name inside per-role ``EXISTS`` subqueries, so
+        Postgres reads every role's permissions — with 600 tenant roles, 38 ms a call, several
+        calls per dashboard or dataset list. Same answer here from the caller's role ids (0.4 ms).
+        """
+        user = getattr(g, "user", None)
+        if user is None or getattr(user, "is_anonymous", True) or self.is_guest_user(user):
+            return set(super().user_view_menu_names(permission_name))
+        role_ids = sorted({role.id for role in self.get_user_roles(user)})
+        if not role_ids:
+            return set()
+        rows = (
+            self.session.query(self.viewmenu_model.name)
+            .join(self.permissionview_model, self.permissionview_model.view_menu_id == self.viewmenu_model.id)
+            .join(self.permission_model, self.permission_model.id == self.permissionview_model.permission_id)
+            .join(
+                assoc_permissionview_role,
+                assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id,
+            )
+            .filter(self.permission_model.name == permission_name)
+            .filter(assoc_permissionview_role.c.role_id.in_(role_ids))
+        )
+        return {row.name for row in rows}
 
     def raise_for_access(self, **kwargs: Any) -> None:
         tenant = request_tenant()
