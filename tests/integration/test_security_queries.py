@@ -1,4 +1,8 @@
-"""supertenant's faster security-manager queries give Superset's own answers, on a real metadata DB."""
+"""supertenant's faster security-manager queries give Superset's own answers, on a real metadata DB.
+
+``user_view_menu_names`` (rewritten query) and ``can_access`` (remembered per request) against
+Superset's own implementations, for every user and every dataset permission.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,14 @@ from superset.app import create_app
 app = create_app()
 with app.app_context():
     from superset import security_manager as sm
+    from superset.extensions import db
+    db_session = db.session
     from superset.security.manager import SupersetSecurityManager
     found = {}
+    pairs = [(name, name) for name in ("all_datasource_access", "all_database_access")]
+    from superset.connectors.sqla.models import SqlaTable
+    pairs += [("datasource_access", t.perm) for t in db_session.query(SqlaTable).all()]
+    pairs += [("can_read", "Dashboard"), ("can_write", "Chart"), ("can_execute_sql_query", "SQLLab")]
     for user in sm.session.query(sm.user_model).all():
         with app.test_request_context():
             g.user = user
@@ -28,6 +38,10 @@ with app.app_context():
                 ours = sorted(sm.user_view_menu_names(name))
                 theirs = sorted(SupersetSecurityManager.user_view_menu_names(sm, name))
                 found[f"{user.username}:{name}"] = [ours, theirs]
+            for permission, view in pairs:
+                first, again = sm.can_access(permission, view), sm.can_access(permission, view)
+                theirs = SupersetSecurityManager.can_access(sm, permission, view)
+                found[f"{user.username}:{permission}:{view}"] = [[first, again], [theirs, theirs]]
     sys.stdout.write("\\n@@FOUND@@" + json.dumps(found))
 """
 
@@ -50,3 +64,15 @@ def test_user_view_menu_names_equals_supersets_for_every_user(server: Server, te
     # the comparison is not vacuous: tenant users hold dataset permissions, and only their own
     some_viewer = next(u.email for spec in tenants.specs.values() for u in spec.users if u.role == "viewer")
     assert found[f"{some_viewer}:datasource_access"][0]
+    granted = [
+        key
+        for key, pair in found.items()
+        if key.startswith(f"{some_viewer}:datasource_access:") and pair[0][0]
+    ]
+    refused = [
+        key
+        for key, pair in found.items()
+        if key.startswith(f"{some_viewer}:datasource_access:") and not pair[0][0]
+    ]
+    assert granted  # its own datasets
+    assert refused  # and other tenants', which it may not read
