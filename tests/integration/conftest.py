@@ -6,14 +6,18 @@ before and after, two tenants provisioned by the real engine over REST.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg2
@@ -170,3 +174,18 @@ def sign_in(client: httpx.Client, username: str, password: str) -> None:
     )
     assert response.status_code == 302, response.text[:300]
     assert "/login" not in response.headers["location"]
+
+
+def run_in_app(server: Server, script: str, marker: str) -> Any:
+    """Run ``script`` in a separate process with the server's environment (same config, same
+    metadata DB); it writes ``marker`` then JSON to stdout, which is returned parsed."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert marker in result.stdout, result.stderr[-3000:]
+    return json.loads(result.stdout.split(marker, 1)[1])

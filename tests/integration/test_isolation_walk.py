@@ -49,8 +49,6 @@ import contextlib
 import hashlib
 import json
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -69,7 +67,7 @@ from hashids import Hashids
 from supertenant.superset_api import SupersetClient
 
 from . import route_walk as rw
-from .conftest import Server, Tenants
+from .conftest import Server, Tenants, run_in_app
 
 pytestmark = pytest.mark.integration
 
@@ -184,16 +182,7 @@ def ok(response: httpx.Response) -> Any:
 
 def flask_url_map(server: Server) -> list[dict[str, Any]]:
     """The Flask URL map of the same app the server runs (same environment, separate process)."""
-    result = subprocess.run(
-        [sys.executable, "-c", URL_MAP_SCRIPT],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert "@@URL_MAP@@" in result.stdout, result.stderr[-3000:]
-    rules: list[dict[str, Any]] = json.loads(result.stdout.split("@@URL_MAP@@", 1)[1])
+    rules: list[dict[str, Any]] = run_in_app(server, URL_MAP_SCRIPT, "@@URL_MAP@@")
     return rules
 
 

@@ -6,13 +6,11 @@ Superset's own implementations, for every user and every dataset permission.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from typing import Any
 
 import pytest
 
-from .conftest import Server, Tenants
+from .conftest import Server, Tenants, run_in_app
 
 pytestmark = pytest.mark.integration
 
@@ -47,16 +45,7 @@ with app.app_context():
 
 
 def test_user_view_menu_names_equals_supersets_for_every_user(server: Server, tenants: Tenants) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", COMPARE_SCRIPT],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert "@@FOUND@@" in result.stdout, result.stderr[-3000:]
-    found: dict[str, list[list[str]]] = json.loads(result.stdout.split("@@FOUND@@", 1)[1])
+    found: dict[str, list[list[Any]]] = run_in_app(server, COMPARE_SCRIPT, "@@FOUND@@")
     members = {u.email for spec in tenants.specs.values() for u in spec.users}
     assert members <= {key.split(":")[0] for key in found}
     differing = {key: pair for key, pair in found.items() if pair[0] != pair[1]}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from supertenant.metering import schedule, tasks, tenant_dashboard
-from supertenant.settings import get_settings, load_settings
+from supertenant.settings import load_settings
 from supertenant.superset_api import SupersetClient
 from supertenant.superset_ext.config import celery_config
 
 REFRESH = "supertenant.metering.refresh_usage_dashboards"
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("SUPERTENANT_"):
-            monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("clean_supertenant_env")
 
 
 def test_the_usage_dashboards_refresh_runs_with_the_collectors() -> None:

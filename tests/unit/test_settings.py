@@ -12,13 +12,7 @@ from supertenant.settings import DEV_SECRET_KEY, Environment, load_settings
 STRONG = "k" * 20 + "Q7x!" * 5  # 40 characters, not a placeholder
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("SUPERTENANT_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("clean_supertenant_env")
 
 
 def test_dev_starts_with_no_configuration() -> None:

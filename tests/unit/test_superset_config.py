@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from superset.key_value.types import JsonKeyValueCodec
 from superset.security import SupersetSecurityManager
 
 import supertenant.superset_ext
-from supertenant.settings import DEV_GUEST_TOKEN_SECRET, DEV_SECRET_KEY, Settings, get_settings, load_settings
+from supertenant.settings import DEV_GUEST_TOKEN_SECRET, DEV_SECRET_KEY, Settings, load_settings
 from supertenant.superset_ext.app import init_app
 from supertenant.superset_ext.config import build_superset_config
 
@@ -31,15 +29,7 @@ CACHE_KEYS = (
 CONFIG_FILE = Path(supertenant.superset_ext.__file__).parent / "superset_config.py"
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No SUPERTENANT_* variable from the outside, and no cached process settings either side."""
-    for name in list(os.environ):
-        if name.startswith("SUPERTENANT_"):
-            monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("clean_supertenant_env")
 
 
 def settings(tmp_path: Path, **overrides: Any) -> Settings:
