@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from supertenant.superset_ext.permission_queries import FasterPermissionQueriesMixin
 from supertenant.superset_ext.security import SupertenantSecurityManager
 
 
@@ -33,9 +34,15 @@ def manager() -> Any:
     return instance
 
 
+def below_mixin() -> Any:
+    """The next class after the mixin that overrides ``del_permission_role``: Superset's manager."""
+    mro = SupertenantSecurityManager.__mro__
+    return mro[mro.index(FasterPermissionQueriesMixin) + 1]
+
+
 def test_a_permission_that_is_not_a_permission_view_is_never_looked_up(monkeypatch: Any) -> None:
     calls: list[tuple[Any, Any]] = []
-    base = SupertenantSecurityManager.__mro__[2]  # after the mixin: Superset's manager and FAB's
+    base = below_mixin()
     monkeypatch.setattr(base, "del_permission_role", lambda self, role, pv: calls.append((role, pv)))
     role = Role(PermissionView())
     manager().del_permission_role(role, Permission())  # what FAB's add_permissions_view passes
@@ -45,7 +52,7 @@ def test_a_permission_that_is_not_a_permission_view_is_never_looked_up(monkeypat
 
 def test_a_permission_view_is_still_removed_by_fab(monkeypatch: Any) -> None:
     calls: list[tuple[Any, Any]] = []
-    base = SupertenantSecurityManager.__mro__[2]
+    base = below_mixin()
     monkeypatch.setattr(base, "del_permission_role", lambda self, role, pv: calls.append((role, pv)))
     role, pv = Role(), PermissionView()
     manager().del_permission_role(role, pv)
