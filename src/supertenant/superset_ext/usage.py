@@ -174,6 +174,9 @@ class UsageHooks:
         g._st_request_id = request_id
         tenant = request_tenant()
         user_id = _user_id()
+        # Read now, while the user row is fresh: after the view commits, SQLAlchemy has expired it
+        # and reading ``g.user.id`` in the after-hook cost a SELECT on every metered request.
+        g._st_user = (user_id, _username())
         structlog.contextvars.bind_contextvars(
             request_id=request_id, tenant=tenant.slug if tenant else None, user_id=user_id
         )
@@ -227,7 +230,7 @@ class UsageHooks:
         size: int | None,
         tenant: str | None,
     ) -> None:
-        user_id, username = _user_id(), _username()
+        user_id, username = getattr(g, "_st_user", (None, None))
         if route.kind == "login":
             if response.status_code != 200:
                 return
@@ -285,7 +288,13 @@ def _user_id() -> int | None:
 
 
 def _username() -> str | None:
+    """The caller's username; from flask-login's user when ``g.user`` is not set yet (a JWT call
+    early in the request: the tenant lookup has loaded it by then)."""
     user = getattr(g, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        from flask_login import current_user
+
+        user = current_user
     name = getattr(user, "username", None) if getattr(user, "is_authenticated", False) else None
     return str(name) if name else None
 
