@@ -59,3 +59,32 @@ def shot(page: Any, name: str) -> None:
     """A full-page screenshot kept as a test artefact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+LOGIN_ATTEMPT_MS = 30_000
+
+
+def submit_login_form(page: Any, username: str, password: str, attempts: int = 3) -> None:
+    """Fill and submit Superset's login form until the page leaves ``/login/``.
+
+    The React form can mount again while the page loads (the tenant's theme arrives after the first
+    render), and what was typed before that is lost: the click then submits an empty form, which
+    the form refuses without a request. Each attempt checks the fields still hold what was typed.
+    A wrong password fails all attempts, as it should.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    username_box = page.locator('[data-test="username-input"]')
+    password_box = page.locator('[data-test="password-input"]')
+    for _ in range(attempts):
+        username_box.fill(username)
+        password_box.fill(password)
+        if username_box.input_value() != username or password_box.input_value() != password:
+            continue
+        page.locator('[data-test="login-button"]').click()
+        try:
+            page.wait_for_url(lambda url: "/login" not in url, timeout=LOGIN_ATTEMPT_MS)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the login form of {page.url} did not sign {username} in")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .browser import TIMEOUT_MS, launched_chromium, shot
+from .browser import TIMEOUT_MS, launched_chromium, shot, submit_login_form
 from .conftest import Server, Tenants
 
 pytestmark = pytest.mark.integration
@@ -104,9 +104,7 @@ def test_tenant_user_sees_their_brand_and_language_in_chromium(
         assert button.evaluate("e => getComputedStyle(e).backgroundColor") == expected["rgb"]
         shot(page, f"{slug}-1-login")
 
-        page.locator('[data-test="username-input"]').fill(user.email)
-        page.locator('[data-test="password-input"]').fill(tenants.passwords[user.email])
-        button.click()
+        submit_login_form(page, user.email, tenants.passwords[user.email])
 
         # Home: the tenant's Getting Started dashboard, its logo in the navbar, its language in the menu.
         page.wait_for_url(re.compile(r".*/superset/dashboard/\d+/.*"))

@@ -18,7 +18,7 @@ import pytest
 
 from supertenant.runtime import chat as chat_runtime
 
-from .browser import TIMEOUT_MS, launched_chromium, shot
+from .browser import TIMEOUT_MS, launched_chromium, shot, submit_login_form
 from .conftest import Server, Tenants, free_port
 
 pytestmark = pytest.mark.integration
@@ -72,9 +72,7 @@ def test_sakura_user_asks_in_japanese_and_opens_the_chart(
     page.on("response", lambda r: chart_data.append(r.status) if "/api/v1/chart/data" in r.url else None)
     try:
         page.goto(f"{base}/login/")
-        page.locator('[data-test="username-input"]').fill(user.email)
-        page.locator('[data-test="password-input"]').fill(tenants.passwords[user.email])
-        page.locator('[data-test="login-button"]').click()
+        submit_login_form(page, user.email, tenants.passwords[user.email])
         page.wait_for_url(re.compile(r".*/superset/dashboard/\d+/.*"))
 
         page.goto(f"{base}/supertenant/chat/")

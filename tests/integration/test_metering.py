@@ -28,7 +28,7 @@ from supertenant.metering.pricebook import parse_pricebook
 from supertenant.registry.tables import usage_events, warehouse_costs
 from supertenant.superset_api import SupersetClient
 
-from .browser import TIMEOUT_MS, launched_chromium, shot
+from .browser import TIMEOUT_MS, launched_chromium, shot, submit_login_form
 from .conftest import Server, Tenants, free_port, sign_in
 
 pytestmark = pytest.mark.integration
@@ -396,10 +396,7 @@ def screenshot_dashboard(server: Server, dashboard_id: int) -> None:
         statuses: list[int] = []
         page.on("response", lambda r: statuses.append(r.status) if "/api/v1/chart/data" in r.url else None)
         page.goto(f"{server.url}/login/")
-        page.locator('[data-test="username-input"]').fill(server.admin_username)
-        page.locator('[data-test="password-input"]').fill(server.admin_password)
-        page.locator('[data-test="login-button"]').click()
-        page.wait_for_url(lambda url: "/login" not in url)
+        submit_login_form(page, server.admin_username, server.admin_password)
         page.goto(f"{server.url}/superset/dashboard/{dashboard_id}/")
         page.get_by_text(platform_dashboard_title()).first.wait_for()
         deadline = time.monotonic() + 60
