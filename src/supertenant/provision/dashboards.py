@@ -186,8 +186,8 @@ class DashboardInstantiator:
                 )
             )
         self.importer(charts, dashboards)
-        dashboard_ids = self._dashboards_by_uuid([d["uuid"] for d in dashboards])
-        chart_rows = self._charts_by_uuid([c["uuid"] for c in charts])
+        chart_rows = self._charts_by_uuid([c["uuid"] for c in charts], with_dashboards=True)
+        dashboard_ids = self._imported_dashboard_ids(planned, chart_rows)
         found: dict[str, int | None] = {}
         for template, payloads in planned:
             uuid = str(template.dashboard_uuid(self.slug))
@@ -205,6 +205,29 @@ class DashboardInstantiator:
             self._dashboard_layout(template, ctx, dashboard_ids[uuid], rendered)
             found[template.name] = dashboard_ids[uuid]
         return found
+
+    def _imported_dashboard_ids(
+        self, planned: list[tuple[DashboardTemplate, dict[str, ChartPayload]]], chart_rows: dict[str, JSON]
+    ) -> dict[str, int]:
+        """Each imported dashboard's id (by UUID), read off its charts where it has any.
+
+        The import links each new chart to its template's dashboard and nothing else, so the
+        chart listing already names the dashboard; only a template without charts costs a lookup.
+        """
+        found: dict[str, int] = {}
+        unknown: list[str] = []
+        for template, payloads in planned:
+            uuid = str(template.dashboard_uuid(self.slug))
+            linked = {
+                int(d["id"])
+                for key in payloads
+                for d in chart_rows.get(str(template.chart_uuid(self.slug, key)), {}).get("dashboards") or []
+            }
+            if len(linked) == 1:
+                found[uuid] = linked.pop()
+            else:
+                unknown.append(uuid)
+        return found | (self._dashboards_by_uuid(unknown) if unknown else {})
 
     def _dashboards_by_uuid(self, uuids: list[str]) -> dict[str, int]:
         rows = self.client.iter_list(
@@ -232,11 +255,11 @@ class DashboardInstantiator:
         self._dashboard_layout(template, ctx, dashboard_id, rendered)
         return dashboard_id
 
-    def _charts_by_uuid(self, uuids: list[str]) -> dict[str, JSON]:
+    def _charts_by_uuid(self, uuids: list[str], *, with_dashboards: bool = False) -> dict[str, JSON]:
         rows = self.client.iter_list(
             "chart",
             filters=[{"col": "uuid", "opr": "in", "value": uuids}] if uuids else [],
-            columns=["id", "uuid", "params", "slice_name", "viz_type"],
+            columns=["id", "uuid", "params", "slice_name", "viz_type"] + ["dashboards.id"] * with_dashboards,
         )
         return {str(row["uuid"]): row for row in rows if str(row.get("uuid")) in set(uuids)}
 

@@ -10,12 +10,15 @@ on the next run (every step looks before it writes).
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import structlog
 
@@ -36,10 +39,17 @@ from supertenant.warehouse import bigquery as bigquery_warehouse
 from supertenant.warehouse.contract import ViewContract
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 ROLES: tuple[Literal["admin", "editor", "viewer"], ...] = ("admin", "editor", "viewer")
 PLACEHOLDER_ID = -1  # stands for an object a dry run would have created
 HOME_TEMPLATE = "getting_started"  # the users' home page at first login
+MAX_PARALLEL_REQUESTS = 4  # per apply; Superset serves each request on one of its threads
+
+# Where a branch of the run records its changes (None: straight into the result).
+_BRANCH_CHANGES: contextvars.ContextVar[list[Change] | None] = contextvars.ContextVar(
+    "supertenant_branch_changes", default=None
+)
 
 
 @dataclass
@@ -60,6 +70,7 @@ class _State:
     """Ids learned while converging one tenant."""
 
     database_id: int = PLACEHOLDER_ID
+    database_created: bool = False  # by this run: it has no datasets yet
     datasets: dict[str, int] = field(default_factory=dict)
     roles: dict[str, int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
@@ -69,32 +80,25 @@ class _State:
 
 
 class PermissionIndex:
-    """(permission, view menu) → PVM id, fetched with server-side filters so its cost stays flat.
+    """(permission, view menu) → PVM id, resolved by name on the server so its cost stays flat.
 
-    Superset holds a fixed set of PVMs (a few hundred: one per view and action) plus one per
-    object for the object kinds in :data:`OBJECT_PERMISSIONS` — every dataset, schema, catalog
-    and database of every tenant. Listing them all would cost one request per 100 PVMs, a
-    number that grows with each tenant. So the fixed PVMs are listed once, excluding the
-    object kinds on the server, and object PVMs are looked up by view-menu name: a few
-    requests per apply whatever the number of tenants.
+    FAB's API finds a PVM only by listing with one related id per filter: resolving a tenant's
+    roles took nine listings. Supertenant's ``permission-ids`` endpoint answers all the names in
+    one request (one query), whatever the number of tenants. Ids are remembered for the
+    index's lifetime (one CLI run).
     """
 
-    # Superset's per-object kinds (`SupersetSecurityManager.OBJECT_SPEC_PERMISSIONS`).
-    OBJECT_PERMISSIONS = frozenset(
-        {"datasource_access", "schema_access", "catalog_access", "database_access"}
-    )
-    VIEW_NAMES_PER_REQUEST = 50  # keeps the rison `q` of a lookup by name well under URL length limits
+    PAIRS_PER_REQUEST = 1000  # well under the endpoint's limit
 
     def __init__(self, client: SupersetClient) -> None:
         self._client = client
         self._ids: dict[Permission, int] = {}
-        self._fixed_loaded = False
 
     def ids(self, perms: Iterable[Permission]) -> list[int]:
         wanted = sorted(set(perms))
         unknown = [p for p in wanted if p not in self._ids]
-        if unknown:
-            self._load(unknown)
+        for start in range(0, len(unknown), self.PAIRS_PER_REQUEST):
+            self._load(unknown[start : start + self.PAIRS_PER_REQUEST])
         missing = [p for p in wanted if p not in self._ids]
         if missing:
             raise NotFoundError(
@@ -105,44 +109,11 @@ class PermissionIndex:
         return [self._ids[p] for p in wanted]
 
     def _load(self, perms: list[Permission]) -> None:
-        object_views = sorted({view for perm, view in perms if perm in self.OBJECT_PERMISSIONS})
-        if not self._fixed_loaded and any(perm not in self.OBJECT_PERMISSIONS for perm, _ in perms):
-            self._load_fixed()
-        if object_views:
-            self._load_views(object_views)
-
-    def _load_fixed(self) -> None:
-        """Every PVM except the per-object ones: constant in size, one listing per index."""
-        kinds = self._client.iter_list(
-            "security/permissions",
-            filters=[{"col": "name", "opr": "in", "value": sorted(self.OBJECT_PERMISSIONS)}],
-        )
-        excluded = [{"col": "permission", "opr": "nrel_o_m", "value": int(row["id"])} for row in kinds]
-        self._add(self._client.iter_list("security/permissions-resources", filters=excluded))
-        self._fixed_loaded = True
-
-    def _load_views(self, names: list[str]) -> None:
-        """The PVMs on these view menus (e.g. one dataset's ``datasource_access``): 1 + len(names) calls."""
-        view_ids: list[int] = []
-        for start in range(0, len(names), self.VIEW_NAMES_PER_REQUEST):
-            chunk = names[start : start + self.VIEW_NAMES_PER_REQUEST]
-            rows = self._client.iter_list(
-                "security/resources", filters=[{"col": "name", "opr": "in", "value": chunk}]
-            )
-            view_ids.extend(int(row["id"]) for row in rows if row.get("name") in chunk)
-        for view_id in view_ids:
-            self._add(
-                self._client.iter_list(
-                    "security/permissions-resources",
-                    filters=[{"col": "view_menu", "opr": "rel_o_m", "value": view_id}],
-                )
-            )
-
-    def _add(self, rows: Iterable[JSON]) -> None:
+        rows = self._client.post(
+            "/api/v1/supertenant/permission-ids", {"permissions": [list(p) for p in perms]}
+        )["result"]
         for row in rows:
-            permission, view_menu = row.get("permission"), row.get("view_menu")
-            if permission and view_menu:  # Superset can hold PVMs whose permission or view was deleted
-                self._ids[(permission["name"], view_menu["name"])] = int(row["id"])
+            self._ids[(str(row["permission"]), str(row["view_menu"]))] = int(row["id"])
 
 
 class Provisioner:
@@ -171,10 +142,10 @@ class Provisioner:
         run.claim_registry()
         run.database()
         run.datasets()
-        run.roles()
-        run.users()
-        run.rls()
-        run.dashboards(templates)
+        # Access (roles → users → RLS) and content (dashboards) need only the datasets, not each
+        # other: they run side by side, and their changes are reported in this order.
+        parts: list[Callable[[], None]] = [run.access, functools.partial(run.dashboards, templates)]
+        run.parallel(parts)
         run.finish_registry()
         return result
 
@@ -202,9 +173,37 @@ class _Run:
         self, action: Literal["create", "update", "delete"], kind: str, key: str, **detail: Any
     ) -> bool:
         """Record a change; True when the caller should also perform it."""
-        self.result.changes.append(Change(action=action, kind=kind, key=key, detail=detail))
+        sink = _BRANCH_CHANGES.get()
+        (self.result.changes if sink is None else sink).append(
+            Change(action=action, kind=kind, key=key, detail=detail)
+        )
         log.info("change", tenant=self.spec.slug, action=action, kind=kind, key=key, dry_run=self.dry_run)
         return not self.dry_run
+
+    def parallel(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Make independent calls side by side; results and changes come in call order.
+
+        Each call runs in a copy of the caller's context with a change list of its own, so a
+        plan reads the same however the threads interleave. Every call has finished before the
+        first failure is raised.
+        """
+        if len(calls) <= 1:
+            return [call() for call in calls]
+        sinks: list[list[Change]] = [[] for _ in calls]
+
+        def run(call: Callable[[], T], sink: list[Change]) -> T:
+            _BRANCH_CHANGES.set(sink)
+            return call()
+
+        with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_REQUESTS)) as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, run, call, sink)
+                for call, sink in zip(calls, sinks, strict=True)
+            ]
+        parent = _BRANCH_CHANGES.get()
+        for sink in sinks:
+            (self.result.changes if parent is None else parent).extend(sink)
+        return [future.result() for future in futures]
 
     # -- steps ------------------------------------------------------------------------------------
 
@@ -272,6 +271,7 @@ class _Run:
                 if key is not None:
                     body["masked_encrypted_extra"] = bigquery_warehouse.encrypted_extra(key)
                 self.state.database_id = int(self.client.post("/api/v1/database/", body)["id"])
+                self.state.database_created = True
             return
         self._refuse_foreign(
             found, "database", want["database_name"], object_uuid(self.spec.slug, "database")
@@ -293,7 +293,7 @@ class _Run:
 
     def datasets(self) -> None:
         existing: dict[str, JSON] = {}
-        if self.state.database_id != PLACEHOLDER_ID:
+        if self.state.database_id != PLACEHOLDER_ID and not self.state.database_created:
             existing = self._datasets_of_database()
         missing: list[ViewContract] = []
         for view in desired.dataset_views():
@@ -367,6 +367,12 @@ class _Run:
                 ]
             self.client.put(f"/api/v1/dataset/{dataset_id}?override_columns=false", body)
 
+    def access(self) -> None:
+        """Who may see the tenant: its roles, then its users, then the row filters on both."""
+        self.roles()
+        self.users()
+        self.rls()
+
     def roles(self) -> None:
         data_perms = [
             dataset_permission(self.spec.database_name, name, dataset_id)
@@ -376,6 +382,11 @@ class _Run:
         # One lookup for the three roles and the platform admin role (the RLS step needs it).
         names = [self.spec.role_name(role) for role in ROLES]
         self._roles_found = self._find_many("security/roles", "name", [*names, desired.PLATFORM_ADMIN_ROLE])
+        wanted_perms = {role: base_permissions(role, self.spec.features) + data_perms for role in ROLES}
+        known_datasets = len(data_perms) == len(self.state.datasets)
+        if known_datasets:  # every role's PVM ids in one request, before the roles go side by side
+            self.owner.permissions.ids(p for perms in wanted_perms.values() for p in perms)
+        work: list[Callable[[], None]] = []
         for role in ROLES:
             name = self.spec.role_name(role)
             found = self._roles_found.get(name)
@@ -383,34 +394,42 @@ class _Run:
                 if not self.change("create", "role", name):
                     self.state.roles[role] = PLACEHOLDER_ID
                     continue
-                role_id = int(self.client.post("/api/v1/security/roles/", {"name": name})["id"])
-                current: set[int] = set()
-            else:
-                role_id = int(found["id"])
-                rows = self.client.get(f"/api/v1/security/roles/{role_id}/permissions/")["result"]
-                current = {int(r["id"]) for r in rows}
+                work.append(functools.partial(self._create_role, role, name, wanted_perms[role]))
+                continue
+            role_id = int(found["id"])
             self.state.roles[role] = role_id
-            perms = base_permissions(role, self.spec.features) + data_perms
-            if self.dry_run and len(data_perms) < len(self.state.datasets):
+            if self.dry_run and not known_datasets:
                 self.change("update", "role_permissions", name)  # to add the datasets it would create
                 continue
-            wanted = set(self.owner.permissions.ids(perms))
-            if wanted != current and (
-                found is None or self.change("update", "role_permissions", name, count=len(wanted))
-            ):
-                self.client.post(
-                    f"/api/v1/security/roles/{role_id}/permissions",
-                    {"permission_view_menu_ids": sorted(wanted)},
-                )
+            work.append(functools.partial(self._converge_role, role_id, name, wanted_perms[role]))
+        self.parallel(work)
+
+    def _create_role(self, role: str, name: str, perms: list[Permission]) -> None:
+        role_id = int(self.client.post("/api/v1/security/roles/", {"name": name})["id"])
+        self.state.roles[role] = role_id
+        self.client.post(
+            f"/api/v1/security/roles/{role_id}/permissions",
+            {"permission_view_menu_ids": sorted(set(self.owner.permissions.ids(perms)))},
+        )
+
+    def _converge_role(self, role_id: int, name: str, perms: list[Permission]) -> None:
+        rows = self.client.get(f"/api/v1/security/roles/{role_id}/permissions/")["result"]
+        current = {int(r["id"]) for r in rows}
+        wanted = set(self.owner.permissions.ids(perms))
+        if wanted != current and self.change("update", "role_permissions", name, count=len(wanted)):
+            self.client.post(
+                f"/api/v1/security/roles/{role_id}/permissions", {"permission_view_menu_ids": sorted(wanted)}
+            )
 
     def users(self) -> None:
         users_found = self._find_many("security/users", "username", [u.email for u in self.spec.users])
+        new_users: list[UserSpec] = []
         for user in self.spec.users:
             role_id = self.state.roles[user.role]
             found = users_found.get(user.email)
             if found is None:
                 if self.change("create", "user", user.email, role=user.role):
-                    self.state.users[user.email] = self._create_user(user, role_id)
+                    new_users.append(user)
                 continue
             self.state.users[user.email] = int(found["id"])
             current = self.client.get(f"/api/v1/security/users/{found['id']}")["result"]
@@ -421,6 +440,11 @@ class _Run:
                 diff["roles"] = [role_id]
             if diff and self.change("update", "user", user.email, fields=sorted(diff)):
                 self.client.put(f"/api/v1/security/users/{found['id']}", diff)
+        # Superset hashes each new password (scrypt): side by side, not one after another.
+        created = self.parallel(
+            [functools.partial(self._create_user, u, self.state.roles[u.role]) for u in new_users]
+        )
+        self.state.users.update(zip((u.email for u in new_users), created, strict=True))
         self._remove_departed_users()
 
     def _create_user(self, user: UserSpec, role_id: int) -> int:
@@ -474,8 +498,9 @@ class _Run:
             },
         }
         rules_found = self._find_many("rowlevelsecurity", "name", list(wanted))
-        for name, want in wanted.items():
-            self._converge_rls(name, want, rules_found.get(name))
+        self.parallel(
+            [functools.partial(self._converge_rls, n, want, rules_found.get(n)) for n, want in wanted.items()]
+        )
 
     def _converge_rls(self, name: str, want: JSON, found: JSON | None) -> None:
         body = want | {"name": name, "description": f"managed by supertenant for {self.spec.slug}"}
