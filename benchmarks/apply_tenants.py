@@ -58,7 +58,7 @@ from supertenant.provision.engine import Provisioner
 from supertenant.runtime import superset as runtime
 from supertenant.spec.loader import parse_spec
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec
-from supertenant.superset_api.client import SupersetClient
+from supertenant.superset_api.client import SupersetClient, verifying_tls_context
 from supertenant.warehouse.local import write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,7 +197,9 @@ class CountingClient(SupersetClient):
         super().__init__(base_url, username, password)
         timeout = self._http.timeout
         self._http.close()
-        self._http = CountingHTTP(recorder, base_url=self.base_url, timeout=timeout)
+        self._http = CountingHTTP(
+            recorder, base_url=self.base_url, timeout=timeout, verify=verifying_tls_context()
+        )
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from supertenant.superset_ext.schema_permissions import (
     database_of,
     is_tenant_database_row,
     purgeable,
+    skip_listing_for_tenant_databases,
 )
 from supertenant.templates.uuids import object_uuid
 
@@ -144,3 +146,16 @@ def test_the_shipped_security_manager_has_the_mixin_first() -> None:
     for method in ("add_permission_view_menu", "find_permission_view_menu"):
         owner = next(klass for klass in mro if method in vars(klass))
         assert owner is TenantSchemaPermissionsMixin
+
+
+def test_superset_lists_schemas_only_for_databases_that_are_not_tenants() -> None:
+    listed: list[str] = []
+    add_permissions = skip_listing_for_tenant_databases(
+        lambda database: listed.append(database.database_name)
+    )
+    tenant = SimpleNamespace(database_name="acme", uuid=object_uuid("acme", "database"))
+    impostor = SimpleNamespace(database_name="acme", uuid=object_uuid("other", "database"))
+    platform = SimpleNamespace(database_name="examples", uuid="0b2f0a39-0000-4000-8000-000000000000")
+    for database in (tenant, impostor, platform):
+        add_permissions(database)
+    assert listed == ["acme", "examples"]

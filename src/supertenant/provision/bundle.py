@@ -99,6 +99,11 @@ def _base_files(database: dict[str, Any], datasets: list[dict[str, Any]]) -> dic
     return files
 
 
+# libyaml's emitter when PyYAML was built with it (the wheels are): a tenant's two dashboards and
+# 18 charts took ~0.1 s to write with the pure-Python one.
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _zip(kind: str, files: dict[str, dict[str, Any]]) -> bytes:
     everything = {
         "metadata.yaml": {"version": IMPORT_VERSION, "type": kind, "timestamp": "2026-01-01T00:00:00+00:00"}
@@ -108,5 +113,5 @@ def _zip(kind: str, files: dict[str, dict[str, Any]]) -> bytes:
         for name, content in everything.items():
             info = zipfile.ZipInfo(f"{BUNDLE_ROOT}/{name}", date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            bundle.writestr(info, yaml.safe_dump(content, allow_unicode=True, sort_keys=True))
+            bundle.writestr(info, yaml.dump(content, Dumper=SAFE_DUMPER, allow_unicode=True, sort_keys=True))
     return buffer.getvalue()

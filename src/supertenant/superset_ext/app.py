@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     from supertenant.superset_ext.guards import register_guards
     from supertenant.superset_ext.metrics import register_metrics
     from supertenant.superset_ext.registry_api import TenantRegistryApi
+    from supertenant.superset_ext.schema_permissions import install_listing_skip
     from supertenant.superset_ext.usage import register_usage
 
     settings = get_settings()
@@ -32,4 +33,5 @@ def init_app(app: Flask) -> None:
     register_metrics(app)
     register_chat(app)
     imports.install()  # dataset imports skip the warehouse's table check when there is no data
+    install_listing_skip()  # no schema listing for tenant connections: their permissions are refused
     app.extensions["supertenant"] = {"env": settings.env.value}

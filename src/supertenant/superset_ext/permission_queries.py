@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from flask import g, has_request_context
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 
+from supertenant.superset_ext.role_api import FasterRoleApi
+
 if TYPE_CHECKING:
     from superset.security.manager import SupersetSecurityManager as _Base
 else:
@@ -23,6 +25,8 @@ CAN_ACCESS_MEMO = "_supertenant_can_access"
 
 class FasterPermissionQueriesMixin(_Base):
     """Put before ``SupersetSecurityManager`` in the bases."""
+
+    role_api = FasterRoleApi  # a role's permissions set in one query (``role_api.py``)
 
     def del_permission_role(self, role: Any, perm_view: Any) -> None:
         """Only a permission-view can be taken from a role; anything else is a no-op, done cheaply.

@@ -23,12 +23,16 @@ three paths:
   ``sync_role_definitions``), deletes the ones created before this was wired in, except any a
   role holds.
 
+Since none of these permissions is created for a tenant connection, Superset is also kept from
+listing its schemas to mint them (:func:`install_listing_skip`).
+
 Wiring: :class:`TenantSchemaPermissionsMixin` is first in the bases of
-``SupertenantSecurityManager`` (``security.py``).
+``SupertenantSecurityManager`` (``security.py``); ``init_app`` calls :func:`install_listing_skip`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -45,6 +49,7 @@ else:
 ENUMERATED_KINDS = frozenset({"schema_access", "catalog_access"})
 _DATABASE_IN_PERM = re.compile(r"\[([^\[\]]+)\]\.\[")
 _CACHE_ATTRIBUTE = "_supertenant_tenant_databases"
+_SKIP_MARK = "_supertenant_skips_tenant_listing"
 
 
 def database_of(view_menu_name: str | None) -> str | None:
@@ -167,3 +172,32 @@ def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
     """Keeps IN lists under SQLite's bound-parameter limit."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def skip_listing_for_tenant_databases(add_permissions: Any) -> Any:
+    """Superset's ``add_permissions``, which does nothing for a tenant database but list its schemas.
+
+    It lists every schema (and catalog) a new connection can see, to mint the permissions this
+    module refuses: for a tenant connection on the shared warehouse, a DuckDB file opened and
+    read, or a BigQuery ``datasets.list`` over the shared project, whose answer grows with every
+    tenant — for nothing. Other databases go through Superset's function unchanged.
+    """
+
+    @functools.wraps(add_permissions)
+    def add_permissions_unless_tenant(database: Any) -> None:
+        if is_tenant_database_row(database.database_name, database.uuid):
+            return
+        add_permissions(database)
+
+    setattr(add_permissions_unless_tenant, _SKIP_MARK, True)
+    return add_permissions_unless_tenant
+
+
+def install_listing_skip() -> None:
+    """Wrap ``add_permissions`` where Superset's commands imported it (idempotent)."""
+    from superset.commands.database import create
+    from superset.commands.database.importers.v1 import utils as database_import
+
+    for module in (create, database_import):
+        if not getattr(module.add_permissions, _SKIP_MARK, False):
+            module.add_permissions = skip_listing_for_tenant_databases(module.add_permissions)
