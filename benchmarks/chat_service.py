@@ -40,6 +40,7 @@ from supertenant.runtime import superset as runtime
 from supertenant.spec.loader import load_specs
 from supertenant.spec.models import DuckDBWarehouse
 from supertenant.superset_api import SupersetClient
+from supertenant.superset_api.form_login import sign_in_with_form
 from supertenant.warehouse.local import write_sample
 
 RESULTS = Path(__file__).parent / "results" / "chat_service.json"
@@ -111,13 +112,7 @@ def database(stack: contextlib.ExitStack) -> str:
 
 def sign_in(base: str, host: str, username: str, password: str) -> httpx.Client:
     client = httpx.Client(base_url=base, headers={"Host": host}, timeout=120)
-    page = client.get("/login/")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token, "no CSRF token on the login page"
-    response = client.post(
-        "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
-    )
-    assert response.status_code == 302, response.text[:300]
+    sign_in_with_form(client, username, password)
     return client
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from supertenant.runtime import superset as runtime
 from supertenant.spec.loader import load_specs
 from supertenant.spec.models import DuckDBWarehouse, TenantSpec
 from supertenant.superset_api import SupersetClient
+from supertenant.superset_api.form_login import sign_in_with_form
 from supertenant.warehouse.local import write_sample
 
 pytestmark = pytest.mark.integration
@@ -166,14 +166,7 @@ def tenants(server: Server) -> Tenants:
 
 def sign_in(client: httpx.Client, username: str, password: str) -> None:
     """The login form, as a browser submits it: the client then holds the user's session cookie."""
-    page = client.get("/login/")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token, "no CSRF token on the login page"
-    response = client.post(
-        "/login/", data={"csrf_token": token.group(1), "username": username, "password": password}
-    )
-    assert response.status_code == 302, response.text[:300]
-    assert "/login" not in response.headers["location"]
+    sign_in_with_form(client, username, password)
 
 
 def run_in_app(server: Server, script: str, marker: str) -> Any:
