@@ -76,6 +76,7 @@ STEPS = (
     "check_contract",
     "resolve_templates",
     "claim_registry",
+    "look_up",  # reads for the later steps, side by side with database and datasets
     "database",
     "datasets",
     "access",  # roles, users and rls, side by side with dashboards

@@ -116,6 +116,14 @@ class DashboardInstantiator:
         self._charts = self._charts_by_uuid(chart_uuids)
         self._prefetched.update(chart_uuids)
 
+    def prefetched(self, templates: list[DashboardTemplate]) -> bool:
+        """Whether :meth:`prefetch` already looked up every dashboard and chart of ``templates``."""
+        if self._dashboards is None or self._charts is None:
+            return False
+        uuids = {str(t.dashboard_uuid(self.slug)) for t in templates}
+        uuids |= {str(t.chart_uuid(self.slug, slot.key)) for t in templates for slot in t.slots()}
+        return uuids <= self._prefetched
+
     def converge_all(self, templates: list[DashboardTemplate], ctx: RenderContext) -> dict[str, int | None]:
         """Every template's dashboard id (None in a dry run that would create it), by template name.
 

@@ -140,8 +140,9 @@ class Provisioner:
         run.check_contract()
         templates = run.resolve_templates()
         run.claim_registry()
-        run.database()
-        run.datasets()
+        # While the connection and datasets are made, read what the later steps compare against.
+        first: list[Callable[[], None]] = [run.warehouse_objects, functools.partial(run.look_up, templates)]
+        run.parallel(first)
         # Access (roles → users → RLS) and content (dashboards) need only the datasets, not each
         # other: they run side by side, and their changes are reported in this order.
         parts: list[Callable[[], None]] = [run.access, functools.partial(run.dashboards, templates)]
@@ -165,7 +166,13 @@ class _Run:
         self.state = _State()
         self.registry: TenantRecord | None = None
         self._database_row: JSON | Literal[False] | None = False  # False: not looked up yet
-        self._roles_found: dict[str, JSON] = {}
+        # Filled by look_up() (or by the step itself when it runs alone), by name.
+        self._roles_found: dict[str, JSON] | None = None
+        self._users_found: dict[str, JSON] | None = None
+        self._rules_found: dict[str, JSON] | None = None
+        self.instantiator = DashboardInstantiator(
+            self.client, spec.slug, self.change, dry_run, importer=self._import_dashboards
+        )
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
@@ -367,6 +374,45 @@ class _Run:
                 ]
             self.client.put(f"/api/v1/dataset/{dataset_id}?override_columns=false", body)
 
+    def warehouse_objects(self) -> None:
+        """The tenant's connection, then its datasets."""
+        self.database()
+        self.datasets()
+
+    def look_up(self, templates: list[DashboardTemplate]) -> None:
+        """Read, side by side, what the access and dashboard steps compare against.
+
+        Only reads, made while the connection and datasets are created: the tenant's roles, users
+        and RLS rules by name, its dashboards and charts by UUID and slug. Nothing this run writes
+        before those steps can change the answers.
+        """
+        reads: list[Callable[[], object]] = [
+            self._find_roles,
+            self._find_users,
+            self._find_rules,
+            functools.partial(self.instantiator.prefetch, templates),
+        ]
+        self.parallel(reads)
+
+    def _find_roles(self) -> dict[str, JSON]:
+        """The three roles and the platform admin role (the RLS step needs it), in one request."""
+        if self._roles_found is None:
+            names = [*(self.spec.role_name(role) for role in ROLES), desired.PLATFORM_ADMIN_ROLE]
+            self._roles_found = self._find_many("security/roles", "name", names)
+        return self._roles_found
+
+    def _find_users(self) -> dict[str, JSON]:
+        if self._users_found is None:
+            emails = [u.email for u in self.spec.users]
+            self._users_found = self._find_many("security/users", "username", emails)
+        return self._users_found
+
+    def _find_rules(self) -> dict[str, JSON]:
+        if self._rules_found is None:
+            names = list(desired.rls_names(self.spec.slug))
+            self._rules_found = self._find_many("rowlevelsecurity", "name", names)
+        return self._rules_found
+
     def access(self) -> None:
         """Who may see the tenant: its roles, then its users, then the row filters on both."""
         self.roles()
@@ -379,9 +425,7 @@ class _Run:
             for name, dataset_id in sorted(self.state.datasets.items())
             if dataset_id != PLACEHOLDER_ID
         ]
-        # One lookup for the three roles and the platform admin role (the RLS step needs it).
-        names = [self.spec.role_name(role) for role in ROLES]
-        self._roles_found = self._find_many("security/roles", "name", [*names, desired.PLATFORM_ADMIN_ROLE])
+        roles_found = self._find_roles()
         wanted_perms = {role: base_permissions(role, self.spec.features) + data_perms for role in ROLES}
         known_datasets = len(data_perms) == len(self.state.datasets)
         if known_datasets:  # every role's PVM ids in one request, before the roles go side by side
@@ -389,7 +433,7 @@ class _Run:
         work: list[Callable[[], None]] = []
         for role in ROLES:
             name = self.spec.role_name(role)
-            found = self._roles_found.get(name)
+            found = roles_found.get(name)
             if found is None:
                 if not self.change("create", "role", name):
                     self.state.roles[role] = PLACEHOLDER_ID
@@ -422,7 +466,7 @@ class _Run:
             )
 
     def users(self) -> None:
-        users_found = self._find_many("security/users", "username", [u.email for u in self.spec.users])
+        users_found = self._find_users()
         new_users: list[UserSpec] = []
         for user in self.spec.users:
             role_id = self.state.roles[user.role]
@@ -477,7 +521,7 @@ class _Run:
         accounts_name, deny_name = desired.rls_names(self.spec.slug)
         tables = sorted(self.state.datasets.values())
         tenant_roles = sorted(self.state.roles.values())
-        admin = self._roles_found.get(desired.PLATFORM_ADMIN_ROLE)
+        admin = self._find_roles().get(desired.PLATFORM_ADMIN_ROLE)
         excluded = tenant_roles + ([int(admin["id"])] if admin else [])
         wanted = {
             accounts_name: {
@@ -497,7 +541,7 @@ class _Run:
                 "group_key": "",
             },
         }
-        rules_found = self._find_many("rowlevelsecurity", "name", list(wanted))
+        rules_found = self._find_rules()
         self.parallel(
             [functools.partial(self._converge_rls, n, want, rules_found.get(n)) for n, want in wanted.items()]
         )
@@ -521,15 +565,14 @@ class _Run:
             self.client.put(f"/api/v1/rowlevelsecurity/{found['id']}", body)
 
     def dashboards(self, templates: list[DashboardTemplate]) -> None:
-        instantiator = DashboardInstantiator(
-            self.client, self.spec.slug, self.change, self.dry_run, importer=self._import_dashboards
-        )
+        instantiator = self.instantiator
         if PLACEHOLDER_ID in self.state.datasets.values():
             for template in templates:  # a dry run that would create the datasets first
                 self.change("create", "dashboard", template.slug(self.spec.slug), template=template.ref)
             return
         ctx = self.render_context()
-        instantiator.prefetch(templates)
+        if not instantiator.prefetched(templates):
+            instantiator.prefetch(templates)
         for name, dashboard_id in instantiator.converge_all(templates, ctx).items():
             if dashboard_id is not None:
                 self.state.dashboards[name] = dashboard_id
