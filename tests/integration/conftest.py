@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -162,6 +163,28 @@ def tenants(server: Server) -> Tenants:
             provisioner.apply(spec, server.root)
     by_user = {u.email: passwords[u.password_env] for s in specs.values() for u in s.users if u.password_env}
     return Tenants(specs, by_user, server.root)
+
+
+class PacedTransport(httpx.HTTPTransport):
+    """Waits out Superset's rate limit instead of failing on it.
+
+    Superset allows each address 50 requests per second (``RATELIMIT_APPLICATION``), counted in
+    Redis across every server of a test session. A test that fires a burst of fast refusals can
+    cross it; a 429 is then retried after the window, up to three times, and any other answer is
+    returned as it is. Only for requests whose body can be sent again (JSON, forms).
+    """
+
+    WINDOW_SECONDS = 1.1
+    ATTEMPTS = 3
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(self.ATTEMPTS - 1):
+            response = super().handle_request(request)
+            if response.status_code != 429:
+                return response
+            response.close()
+            time.sleep(self.WINDOW_SECONDS)
+        return super().handle_request(request)
 
 
 def sign_in(client: httpx.Client, username: str, password: str) -> None:

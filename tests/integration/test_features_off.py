@@ -33,7 +33,7 @@ from supertenant.spec.loader import parse_spec
 from supertenant.spec.models import TenantSpec
 from supertenant.warehouse.local import write_sample
 
-from .conftest import Server, Tenants, sign_in
+from .conftest import PacedTransport, Server, Tenants, sign_in
 from .test_experience import bootstrap, home_page
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,9 @@ def off(server: Server, tenants: Tenants, tmp_path_factory: pytest.TempPathFacto
 @contextmanager
 def page_session(server: Server, email: str, password: str) -> Iterator[httpx.Client]:
     """A browser-like session (cookie from the login form), on the platform's hostname."""
-    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=120) as client:
+    with httpx.Client(
+        base_url=server.url, follow_redirects=False, timeout=120, transport=PacedTransport()
+    ) as client:
         sign_in(client, email, password)
         yield client
 
@@ -133,7 +135,9 @@ def page_session(server: Server, email: str, password: str) -> Iterator[httpx.Cl
 @contextmanager
 def api_session(server: Server, email: str, password: str) -> Iterator[httpx.Client]:
     """An API session as the frontend's client makes it: JWT, CSRF token and Referer."""
-    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=120) as client:
+    with httpx.Client(
+        base_url=server.url, follow_redirects=False, timeout=120, transport=PacedTransport()
+    ) as client:
         login = client.post(
             "/api/v1/security/login",
             json={"username": email, "password": password, "provider": "db", "refresh": True},
