@@ -20,16 +20,19 @@ from typing import Any
 
 from flask import g, has_app_context
 
-NO_DATA_TABLES = "_supertenant_imported_without_data"  # flask.g key: {(table, schema, catalog)}
+NO_DATA_TABLES = "_supertenant_imported_without_data"  # flask.g key: {(database id, table, schema, catalog)}
 INSTALLED_MARK = "_supertenant_import_without_table_checks"
 
 
-def _key(table_name: str, schema: str | None, catalog: str | None) -> tuple[str, str, str]:
-    return (table_name, schema or "", catalog or "")
+Key = tuple[object, str, str, str]
+
+
+def _key(database_id: object, table_name: str, schema: str | None, catalog: str | None) -> Key:
+    return (database_id, table_name, schema or "", catalog or "")
 
 
 def carries_data(config: dict[str, Any]) -> bool:
-    """Whether a dataset config asks Superset to load data (a URL or, since 6.0, a bundled file)."""
+    """Whether a dataset config asks Superset to load data (a URL, or a file in the bundle)."""
     return bool(config.get("data") or config.get("data_file"))
 
 
@@ -37,16 +40,16 @@ def remember_imported_without_data(dataset: Any) -> None:
     """Note a dataset just imported from a config without data to load."""
     if not has_app_context():
         return
-    tables: set[tuple[str, str, str]] = g.setdefault(NO_DATA_TABLES, set())
-    tables.add(_key(dataset.table_name, dataset.schema, dataset.catalog))
+    tables: set[Key] = g.setdefault(NO_DATA_TABLES, set())
+    tables.add(_key(dataset.database_id, dataset.table_name, dataset.schema, dataset.catalog))
 
 
-def imported_without_data(table: Any) -> bool:
-    """Whether ``table`` (Superset's ``Table``) was imported without data in this request."""
+def imported_without_data(database: Any, table: Any) -> bool:
+    """Whether ``table`` (Superset's ``Table``) of ``database`` was imported without data in this request."""
     if not has_app_context():
         return False
-    tables: set[tuple[str, str, str]] = g.get(NO_DATA_TABLES) or set()
-    return _key(table.table, table.schema, table.catalog) in tables
+    tables: set[Key] = g.get(NO_DATA_TABLES) or set()
+    return _key(database.id, table.table, table.schema, table.catalog) in tables
 
 
 def install() -> None:
@@ -69,7 +72,7 @@ def install() -> None:
 
     @functools.wraps(has_table)
     def has_table_unless_imported_without_data(self: Any, table: Any) -> bool:
-        if imported_without_data(table):
+        if imported_without_data(self, table):
             return True
         return bool(has_table(self, table))
 
