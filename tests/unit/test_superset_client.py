@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -496,3 +498,26 @@ def test_password_never_appears_in_errors_or_repr(
     assert fake.paths()[0] == f"POST {LOGIN}"  # the failure really happened during login
     for text in (str(caught.value), repr(caught.value), repr(caught.value.args), repr(client)):
         assert PASSWORD not in text
+
+
+def test_threads_that_find_the_token_expired_together_log_in_once(
+    fake: FakeSuperset, make_client: Callable[..., SupersetClient]
+) -> None:
+    """The engine sends requests side by side: a shared expiry must not log in once per thread."""
+    client = make_client()
+    client.get(ME)
+    fake.expire_token()
+    both_refused = threading.Barrier(2, timeout=5)
+    answer = fake.__call__
+
+    def refuse_both_before_either_logs_in(request: httpx.Request) -> httpx.Response:
+        response = answer(request)
+        if request.url.path == ME and response.status_code == 401:
+            both_refused.wait()
+        return response
+
+    client._http._transport = httpx.MockTransport(refuse_both_before_either_logs_in)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: client.get(ME), range(2)))
+    assert results == [{"result": {"username": USERNAME}}] * 2
+    assert fake.logins == 2  # the first login, and one more for both threads

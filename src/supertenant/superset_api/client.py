@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -66,6 +67,10 @@ class SupersetClient:
             base_url=self.base_url, transport=transport, timeout=timeout, verify=verifying_tls_context()
         )
         self._logged_in = False
+        # The engine sends requests from several threads: one login at a time, and a 401 answered
+        # by logging in again only if no other thread already did since that request went out.
+        self._auth_lock = threading.Lock()
+        self._auth_generation = 0
 
     def __enter__(self) -> SupersetClient:
         return self
@@ -91,12 +96,22 @@ class SupersetClient:
         self._http.headers["X-CSRFToken"] = csrf
         self._http.headers["Referer"] = self.base_url + "/"
         self._logged_in = True
+        self._auth_generation += 1
+
+    def _login_unless_renewed(self, seen: int | None) -> None:
+        """Log in, unless another thread did since generation ``seen`` (None: only if never)."""
+        with self._auth_lock:
+            if seen is None and self._logged_in:
+                return
+            if seen is not None and self._auth_generation != seen:
+                return
+            self.login()
 
     # -- generic verbs --------------------------------------------------------------------------
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if not self._logged_in:
-            self.login()
+            self._login_unless_renewed(None)
         response = self._send(method, path, **kwargs)
         return response
 
@@ -151,6 +166,7 @@ class SupersetClient:
     def _send(self, method: str, path: str, *, authenticated: bool = True, **kwargs: Any) -> httpx.Response:
         attempt = 0
         while True:
+            generation = self._auth_generation  # the credentials this attempt goes out with
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
@@ -160,7 +176,7 @@ class SupersetClient:
                     ) from None
             else:
                 if response.status_code == 401 and authenticated and attempt == 0:
-                    self.login()  # the JWT expired: log in again once
+                    self._login_unless_renewed(generation)  # the JWT expired: log in again once
                 elif response.status_code not in RETRY_STATUSES or attempt >= self._retries:
                     return _checked(method, path, response)
             attempt += 1
